@@ -1,0 +1,184 @@
+// `stackscope stack`: parse and check the flags, stack the files, write the outputs, print a summary.
+// Contract: ../shared/DESIGN.md "Command-line contract"; exit 0 ok, 2 bad arguments or input, 1 failure.
+import { parseArgs } from 'node:util';
+import { BadArgumentError } from '../errors.js';
+import { depthPreview } from '../stack/depth-preview.js';
+import { DEPTH_UNITS_PER_FRAME, encodeDepthPng, encodeImage, listInputs, outputFormatOf, writeFileAtomic } from '../stack/io.js';
+import { stackFiles } from '../stack/stack-files.js';
+import { DEFAULT_MEASURE, DEFAULT_METHOD } from '../stack/stacker.js';
+import { MEASURES, METHODS, type MeasureName, type MergeMethod } from '../stack/types.js';
+import { createProgress } from './progress.js';
+
+export const STACK_USAGE = `Usage: stackscope stack [options] <files… | folder>
+
+Stacks a focus series into one sharp image (inputs in natural name order; any format sharp reads).
+
+Options:
+  -o, --output FILE        stacked image (.jpg, .png, .tif; 16-bit PNG/TIFF for 16-bit inputs) [stacked.jpg]
+      --depth-map FILE     16-bit grey PNG, value = frame index × ${DEPTH_UNITS_PER_FRAME}
+      --depth-preview FILE colourised depth map (PNG or JPEG)
+      --confidence FILE    8-bit grey PNG: how decisively one frame was sharpest
+      --method M           ${METHODS.join('|')} [${DEFAULT_METHOD}]
+      --measure M          ${MEASURES.join('|')} [${DEFAULT_MEASURE}]
+      --align A            auto|none|translation|similarity [auto]
+      --reference R        first|middle|N (frame number, from 1) [first]
+      --threads N          worker threads [all cores]
+      --window-radius N    focus window radius in pixels, laplacian/tenengrad [3]
+      --quality N          JPEG quality 1–100 [95]
+      --json               print a JSON summary on stdout
+  -q, --quiet              no progress on stderr
+  -h, --help               this text
+`;
+
+const ALIGN_MODES = ['auto', 'none', 'translation', 'similarity'] as const;
+type AlignMode = (typeof ALIGN_MODES)[number];
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new BadArgumentError(`--${flag}: expected one of ${allowed.join(', ')}, got '${value}'`);
+}
+
+function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new BadArgumentError(`--${flag}: expected a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return n;
+}
+
+export interface StackCommandOptions {
+  inputs: string[];
+  output: string;
+  depthMap?: string;
+  depthPreview?: string;
+  confidence?: string;
+  method: MergeMethod;
+  measure: MeasureName;
+  align: AlignMode;
+  reference: string;
+  threads?: number;
+  windowRadius?: number;
+  quality?: number;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'depth-map': { type: 'string' },
+        'depth-preview': { type: 'string' },
+        confidence: { type: 'string' },
+        method: { type: 'string' },
+        measure: { type: 'string' },
+        align: { type: 'string' },
+        reference: { type: 'string' },
+        threads: { type: 'string' },
+        'window-radius': { type: 'string' },
+        quality: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new BadArgumentError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (parsed.positionals.length === 0) throw new BadArgumentError('no input files or folder given');
+  const reference = v.reference ?? 'first';
+  if (!/^(first|middle|[1-9][0-9]*)$/.test(reference)) {
+    throw new BadArgumentError(`--reference: expected first, middle or a frame number from 1, got '${reference}'`);
+  }
+  const align = oneOf('align', v.align, ALIGN_MODES, 'auto');
+  if (align === 'translation' || align === 'similarity') {
+    throw new BadArgumentError(`--align ${align}: alignment is not implemented yet; use --align none (auto stacks unaligned for now)`);
+  }
+  const options: StackCommandOptions = {
+    inputs: parsed.positionals,
+    output: v.output ?? 'stacked.jpg',
+    depthMap: v['depth-map'],
+    depthPreview: v['depth-preview'],
+    confidence: v.confidence,
+    method: oneOf('method', v.method, METHODS, DEFAULT_METHOD),
+    measure: oneOf('measure', v.measure, MEASURES, DEFAULT_MEASURE),
+    align,
+    reference,
+    threads: wholeNumber('threads', v.threads, 1, 256),
+    windowRadius: wholeNumber('window-radius', v['window-radius'], 1, 64),
+    quality: wholeNumber('quality', v.quality, 1, 100),
+    json: v.json ?? false,
+    quiet: v.quiet ?? false,
+  };
+  // Check every output's extension before hours of work, not after.
+  outputFormatOf(options.output);
+  for (const [flag, path] of [['depth-map', options.depthMap], ['confidence', options.confidence]] as const) {
+    if (path !== undefined && outputFormatOf(path) !== 'png') throw new BadArgumentError(`--${flag} ${path}: must be a .png file`);
+  }
+  if (options.depthPreview !== undefined) outputFormatOf(options.depthPreview);
+  return options;
+}
+
+export async function runStackCommand(o: StackCommandOptions): Promise<void> {
+  const started = performance.now();
+  const { files, skipped } = await listInputs(o.inputs);
+  const progress = createProgress(process.stderr, o.quiet || o.json);
+  const result = await stackFiles(
+    files,
+    { method: o.method, measure: o.measure, threads: o.threads, windowRadius: o.windowRadius },
+    (p) => progress.update(p.done, p.total, p.file),
+  );
+  const t0 = performance.now();
+  const { width, height } = result;
+  const writes: Promise<void>[] = [
+    encodeImage({ width, height, channels: result.channels, bitDepth: result.bitDepth, data: result.image }, outputFormatOf(o.output), { quality: o.quality }).then((b) => writeFileAtomic(o.output, b)),
+  ];
+  if (o.depthMap) writes.push(encodeDepthPng(result.depth, width, height).then((b) => writeFileAtomic(o.depthMap!, b)));
+  if (o.depthPreview) {
+    const preview = depthPreview(result.depth, result.confidence, width, height, result.frames);
+    writes.push(encodeImage(preview, outputFormatOf(o.depthPreview)).then((b) => writeFileAtomic(o.depthPreview!, b)));
+  }
+  if (o.confidence) {
+    const confidence = { width, height, channels: 1 as const, bitDepth: 8 as const, data: result.confidence };
+    writes.push(encodeImage(confidence, 'png').then((b) => writeFileAtomic(o.confidence!, b)));
+  }
+  await Promise.all(writes);
+  const encodeMs = performance.now() - t0;
+  progress.end(o.quiet ? undefined : `stacked ${result.frames} frames (${width}×${height}) → ${o.output}`);
+  if (o.json) {
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    const summary = {
+      inputs: files,
+      skipped,
+      width,
+      height,
+      channels: result.channels,
+      bitDepth: result.bitDepth,
+      frames: result.frames,
+      method: result.method,
+      measure: result.measure,
+      align: o.align,
+      reference: o.reference,
+      alignment: result.transforms.map((t, i) => ({ frame: i, file: files[i], ...t })),
+      timings: {
+        totalMs: round(performance.now() - started),
+        decodeMs: result.decodeMs.map(round),
+        measureMs: result.timings.map((t) => round(t.measureMs)),
+        mergeMs: result.timings.map((t) => round(t.mergeMs)),
+        finishMs: round(result.finishMs),
+        encodeMs: round(encodeMs),
+      },
+      outputs: { image: o.output, depthMap: o.depthMap ?? null, depthPreview: o.depthPreview ?? null, confidence: o.confidence ?? null },
+      depthUnitsPerFrame: DEPTH_UNITS_PER_FRAME,
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  }
+}

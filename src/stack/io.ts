@@ -1,0 +1,175 @@
+// The stacker's only edge to files: decode frames with sharp (by content, 8/16-bit, grey/RGB) and
+// encode results. Everything else in stack/ works on typed arrays.
+import { open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { BadArgumentError, InputError, StackscopeError } from '../errors.js';
+import type { Frame } from './types.js';
+
+// sharp drops to one thread on glibc to limit fragmentation; decoding is on the stacker's critical
+// path, so use the cores (RSS is watched by the benchmark).
+sharp.concurrency(availableParallelism());
+
+/** Magic numbers of the formats sharp reads, so folders can hold other files (README, notes). */
+const SIGNATURES: { name: string; test: (b: Buffer) => boolean }[] = [
+  { name: 'jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { name: 'png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  { name: 'tiff', test: (b) => (b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42) },
+  { name: 'webp', test: (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' },
+  { name: 'gif', test: (b) => b.toString('latin1', 0, 4) === 'GIF8' },
+  { name: 'heif', test: (b) => b.toString('latin1', 4, 8) === 'ftyp' },
+];
+
+export async function sniffImageFormat(path: string): Promise<string | null> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    if (bytesRead < 4) return null;
+    return SIGNATURES.find((s) => s.test(head))?.name ?? null;
+  } finally {
+    await handle.close();
+  }
+}
+
+const naturalOrder = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' }).compare;
+
+export interface InputList {
+  files: string[];
+  /** Files in a folder that are not images (by content), left out. */
+  skipped: string[];
+}
+
+/**
+ * Expands the command line's inputs: files stay in the given order; a folder contributes its image
+ * files (by content, not extension) in natural order, so frame_2 comes before frame_10.
+ */
+export async function listInputs(inputs: string[]): Promise<InputList> {
+  const files: string[] = [];
+  const skipped: string[] = [];
+  for (const input of inputs) {
+    let entries: string[] | null = null;
+    try {
+      entries = (await readdir(input, { withFileTypes: true }))
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort(naturalOrder);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new InputError('INPUT_UNREADABLE', input, 'no such file or folder');
+      if (code !== 'ENOTDIR') throw new InputError('INPUT_UNREADABLE', input, (error as Error).message, error);
+    }
+    if (entries === null) {
+      files.push(input);
+      continue;
+    }
+    for (const name of entries) {
+      const path = join(input, name);
+      if (await sniffImageFormat(path)) files.push(path);
+      else skipped.push(path);
+    }
+  }
+  return { files, skipped };
+}
+
+export interface DecodeOptions {
+  /** Convert to this many channels (the stack's first frame decides); default: as stored. */
+  channels?: 1 | 3;
+}
+
+/** Decodes an image file by its content into interleaved 8- or 16-bit samples, naming the file in errors. */
+export async function decodeFile(path: string, opts: DecodeOptions = {}): Promise<Frame> {
+  try {
+    // failOn 'truncated' rejects cut-off files (a half-written camera frame) instead of decoding grey rows.
+    const image = sharp(path, { failOn: 'truncated' });
+    const meta = await image.metadata();
+    const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'float' || meta.depth === 'uint';
+    const stored = meta.channels - (meta.hasAlpha ? 1 : 0);
+    const channels: 1 | 3 = opts.channels ?? (stored === 1 || meta.space === 'b-w' || meta.space === 'grey16' ? 1 : 3);
+    let pipeline = image.autoOrient();
+    if (meta.hasAlpha) pipeline = pipeline.removeAlpha();
+    pipeline = pipeline.toColourspace(channels === 1 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
+    const { data, info } = await pipeline.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== channels) {
+      throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
+    }
+    const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return { width: info.width, height: info.height, channels, bitDepth: sixteen ? 16 : 8, data: samples };
+  } catch (error) {
+    if (error instanceof StackscopeError) throw error;
+    const message = (error as Error).message.replace(/^Input file /, '');
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError('INPUT_UNREADABLE', path, code === 'ENOENT' ? 'no such file' : `cannot decode image: ${message}`, error);
+  }
+}
+
+export type OutputFormat = 'jpeg' | 'png' | 'tiff';
+
+export function outputFormatOf(path: string): OutputFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
+  if (ext === '.png') return 'png';
+  if (ext === '.tif' || ext === '.tiff') return 'tiff';
+  throw new BadArgumentError(`output ${path}: unsupported extension '${ext || '(none)'}' (use .jpg, .png or .tif)`);
+}
+
+/** Writes under a temporary name and renames, so a crash or a full disk never leaves half a file. */
+export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, data, { flush: true });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new StackscopeError('OUTPUT_FAILED', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Copies into a plain buffer: the stacker's results live in shared memory, which sharp does not take. */
+function plainSamples(data: Uint8Array | Uint16Array): Uint8Array | Uint16Array {
+  return data instanceof Uint16Array ? new Uint16Array(data) : new Uint8Array(data);
+}
+
+/**
+ * Encodes an image: JPEG is always 8-bit (16-bit samples are scaled, not clipped); PNG and TIFF keep
+ * 16 bits when the samples have them (TIFF uncompressed-LZW, since sharp's default TIFF is 8-bit JPEG).
+ */
+export async function encodeImage(frame: Frame, format: OutputFormat, opts: { quality?: number; compressionLevel?: number } = {}): Promise<Buffer> {
+  const { width, height, channels } = frame;
+  let data = frame.data;
+  if (format === 'jpeg' && frame.bitDepth === 16) {
+    const eight = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) eight[i] = (data[i] * 255 + 32767) / 65535;
+    data = eight;
+  }
+  const sixteen = data instanceof Uint16Array;
+  let image = sharp(plainSamples(data), { raw: { width, height, channels } });
+  if (sixteen) image = image.toColourspace(channels === 1 ? 'grey16' : 'rgb16');
+  else if (channels === 1) image = image.toColourspace('b-w');
+  switch (format) {
+    case 'jpeg':
+      return image.jpeg({ quality: opts.quality ?? 95, chromaSubsampling: '4:4:4' }).toBuffer();
+    case 'png':
+      return image.png({ compressionLevel: opts.compressionLevel ?? 6 }).toBuffer();
+    case 'tiff':
+      return image.tiff({ compression: 'lzw', predictor: 'horizontal' }).toBuffer();
+  }
+}
+
+/** Depth units per frame in the 16-bit depth map: value = round(frame index × 256). */
+export const DEPTH_UNITS_PER_FRAME = 256;
+
+export function depthToUint16(depth: Float32Array): Uint16Array {
+  const out = new Uint16Array(depth.length);
+  for (let i = 0; i < depth.length; i++) {
+    const v = Math.round(depth[i] * DEPTH_UNITS_PER_FRAME);
+    out[i] = v < 0 ? 0 : v > 65535 ? 65535 : v;
+  }
+  return out;
+}
+
+export async function encodeDepthPng(depth: Float32Array, width: number, height: number): Promise<Buffer> {
+  // Depth maps are smooth: a low compression level costs little size and saves most of the time.
+  return encodeImage({ width, height, channels: 1, bitDepth: 16, data: depthToUint16(depth) }, 'png', { compressionLevel: 2 });
+}

@@ -1,0 +1,112 @@
+// The per-pixel winner state both merges keep: best score, winning frame, sub-frame refinement
+// and confidence, updated frame by frame in constant memory (no per-frame maps are kept).
+//
+// Sub-frame depth: a parabola through the scores of frames i-1, i, i+1 around the winner i. The
+// scores of the neighbours are never stored as maps: while frame i is the latest winner, `aux`
+// holds score(i-1)/score(i) (known when the previous best was frame i-1, i.e. on the rising side of
+// a unimodal focus curve; 255 = unknown); when frame i+1 arrives and loses, the parabola's vertex
+// offset replaces it. Confidence is 1 − mean/best score: near 0 where every frame looks alike
+// (flat background, where the best of several noisy scores is only a little above their mean), near
+// 1 where one plane is clearly sharper than the rest. While frames arrive, `confidence` holds
+// 255 × mean/best (a ratio, so it fits a byte whatever the scores' scale); depthRows converts it.
+import { majorityRow } from './consistency.js';
+
+export const AUX_UNKNOWN = 255;
+const AUX_SCALE = 254;
+
+export interface DepthViews {
+  width: number;
+  height: number;
+  score: Float32Array;
+  mask: Uint8Array;
+  best: Float32Array;
+  index: Uint8Array;
+  aux: Uint8Array;
+  confidence: Uint8Array;
+}
+
+/** Relative margin a new frame must beat the best by before the raw decision flips (hysteresis). */
+export const DEFAULT_SWITCH_MARGIN = 0.02;
+
+/** Phase 1 (rows [start, end)): the raw decision "frame k is sharper here", from its scores. */
+export function decideRows(v: DepthViews, frameIndex: number, start: number, end: number, margin: number): void {
+  const { score, best, mask, width } = v;
+  const factor = 1 + margin;
+  for (let p = start * width, last = end * width; p < last; p++) {
+    mask[p] = frameIndex === 0 || score[p] > best[p] * factor ? 1 : 0;
+  }
+}
+
+/**
+ * Phase 2 (rows [start, end), after every worker finished phase 1): filter the decisions, record
+ * winners, and report each winning pixel through bit 1 of `mask` and `onWinRow`.
+ */
+export function updateRows(
+  v: DepthViews,
+  frameIndex: number,
+  start: number,
+  end: number,
+  filtered: Uint8Array,
+  onWinRow: ((y: number, wins: Uint8Array) => void) | null,
+): void {
+  const { score, best, index, aux, confidence, mask, width, height } = v;
+  const previous = frameIndex - 1;
+  for (let y = start; y < end; y++) {
+    majorityRow(mask, 0, width, height, y, filtered);
+    let anyWin = 0;
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const p = row + x;
+      const s = score[p];
+      if (frameIndex === 0) {
+        best[p] = s;
+        index[p] = 0;
+        aux[p] = AUX_UNKNOWN;
+        confidence[p] = 255;
+        filtered[x] = 1;
+        anyWin = 1;
+        continue;
+      }
+      const b = best[p];
+      const mean = ((confidence[p] / 255) * b * frameIndex + s) / (frameIndex + 1);
+      if (filtered[x] === 1) {
+        anyWin = 1;
+        aux[p] = index[p] === previous && s > 0 ? Math.round(Math.min(1, b / s) * AUX_SCALE) : AUX_UNKNOWN;
+        index[p] = frameIndex;
+        best[p] = s;
+        confidence[p] = s > 0 ? Math.round(Math.min(1, mean / s) * 255) : 255;
+      } else {
+        if (index[p] === previous) aux[p] = vertexCode(aux[p], b, s);
+        confidence[p] = b > 0 ? Math.round(Math.min(1, mean / b) * 255) : 255;
+      }
+    }
+    for (let x = 0; x < width; x++) mask[row + x] = (mask[row + x] & 1) | (filtered[x] << 1);
+    if (anyWin && onWinRow) onWinRow(y, filtered);
+  }
+}
+
+/** The parabola vertex through (−1, prev), (0, best), (+1, next), coded as a byte. */
+function vertexCode(prevCode: number, best: number, next: number): number {
+  if (prevCode === AUX_UNKNOWN || best <= 0) return Math.round(0.5 * AUX_SCALE);
+  const prev = (prevCode / AUX_SCALE) * best;
+  const curvature = prev - 2 * best + next;
+  let offset = curvature < 0 ? (prev - next) / (2 * curvature) : 0;
+  if (offset > 0.5) offset = 0.5;
+  else if (offset < -0.5) offset = -0.5;
+  return Math.round((offset + 0.5) * AUX_SCALE);
+}
+
+/**
+ * After the last frame, rows [start, end): fractional depth in frames (into `out`), and the mean/best
+ * ratio turned into the confidence 255 × (1 − mean/best).
+ */
+export function depthRows(v: DepthViews, lastFrame: number, start: number, end: number, out: Float32Array): void {
+  const { index, aux, confidence, width } = v;
+  for (let p = start * width, last = end * width; p < last; p++) {
+    confidence[p] = 255 - confidence[p];
+    const i = index[p];
+    // The latest winner never saw a next frame: its aux still holds a score ratio, not an offset.
+    const offset = i === lastFrame || aux[p] === AUX_UNKNOWN ? 0 : aux[p] / AUX_SCALE - 0.5;
+    out[p] = i + offset;
+  }
+}

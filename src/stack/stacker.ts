@@ -1,0 +1,201 @@
+// The incremental Stacker: add(frame) as frames arrive, finish() for the results. The only module
+// that knows the order of the steps; memory depends on the image size, never on the frame count.
+//
+//   add(k): copy into the shared frame ─► measure + raw decision ─► [pyramid: reduce levels,
+//           decide levels] ─► update winners (filtered) ─► next add may copy frame k+1
+//   finish(): fractional depth ─► [pyramid: collapse residual … level 0] ─► results
+// add() returns as soon as the frame is copied, so the caller decodes frame k+1 while the
+// workers merge frame k.
+import { availableParallelism } from 'node:os';
+import { StackscopeError } from '../errors.js';
+import { IDENTITY, type FrameTransform } from './align/transform.js';
+import type { MeasureOptions } from './measure/index.js';
+import { DEFAULT_SWITCH_MARGIN } from './merge/depth-state.js';
+import { allocateBuffers, pyramidLevelsFor, type SharedBuffers, type StackGeometry } from './workers/layout.js';
+import { WorkerPool } from './workers/pool.js';
+import type { Frame, MeasureName, MergeMethod } from './types.js';
+
+export const DEFAULT_METHOD: MergeMethod = 'depthmap';
+export const DEFAULT_MEASURE: MeasureName = 'laplacian';
+/** The winning frame index is a byte per pixel. */
+export const MAX_FRAMES = 255;
+
+export interface StackerOptions extends MeasureOptions {
+  method?: MergeMethod;
+  measure?: MeasureName;
+  /** Worker threads; default: every core. */
+  threads?: number;
+  /** Relative margin a frame must beat the best by to take a pixel (hysteresis against noise). */
+  switchMargin?: number;
+}
+
+export interface FrameTiming {
+  /** Focus measure and raw decision (and, for the pyramid, the first REDUCE). */
+  measureMs: number;
+  /** Everything after: pyramid levels, consistency filter, winner update. */
+  mergeMs: number;
+}
+
+export interface StackResult {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  bitDepth: 8 | 16;
+  /** The stacked image, interleaved, in the inputs' sample type. */
+  image: Uint8Array | Uint16Array;
+  /** Per pixel, the fractional index of the frame in focus (0 = first frame added). */
+  depth: Float32Array;
+  /** Per pixel, 0–255: how decisively one frame was sharper than the average frame. */
+  confidence: Uint8Array;
+  frames: number;
+  method: MergeMethod;
+  measure: MeasureName;
+  transforms: FrameTransform[];
+  timings: FrameTiming[];
+}
+
+export class Stacker {
+  readonly method: MergeMethod;
+  readonly measure: MeasureName;
+  private readonly options: StackerOptions;
+  private readonly pool: WorkerPool;
+  private geometry: StackGeometry | null = null;
+  private buffers: SharedBuffers | null = null;
+  private frameView: Uint8Array | Uint16Array | null = null;
+  private frames = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private finished = false;
+  private readonly transforms: FrameTransform[] = [];
+  private readonly timings: FrameTiming[] = [];
+
+  constructor(options: StackerOptions = {}) {
+    this.options = options;
+    this.method = options.method ?? DEFAULT_METHOD;
+    this.measure = options.measure ?? DEFAULT_MEASURE;
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new StackscopeError('BAD_ARGUMENT', `threads must be a whole number ≥ 1, got ${threads}`);
+    }
+    // Started now so the threads boot while the caller decodes the first frame.
+    this.pool = new WorkerPool(threads);
+  }
+
+  get frameCount(): number {
+    return this.frames;
+  }
+
+  /** Takes a frame into the stack; resolves once the frame is copied and the caller may reuse it. */
+  async add(frame: Frame, transform: FrameTransform = IDENTITY): Promise<void> {
+    if (this.finished) throw new StackscopeError('STACKER_STATE', 'add() after finish()');
+    await this.busy;
+    if (this.failure) throw this.failure;
+    if (this.frames >= MAX_FRAMES) {
+      throw new StackscopeError('STACK_TOO_LONG', `a stack holds at most ${MAX_FRAMES} frames`);
+    }
+    if (!this.geometry) await this.start(frame);
+    this.checkMatches(frame);
+    this.frameView!.set(frame.data);
+    const k = this.frames++;
+    this.transforms.push({ ...transform });
+    this.busy = this.merge(k).catch((error: unknown) => {
+      this.failure = error;
+    });
+  }
+
+  async finish(): Promise<StackResult> {
+    if (this.finished) throw new StackscopeError('STACKER_STATE', 'finish() called twice');
+    this.finished = true;
+    try {
+      await this.busy;
+      if (this.failure) throw this.failure;
+      if (!this.geometry || !this.buffers) throw new StackscopeError('STACK_EMPTY', 'no frame was added to the stack');
+      const g = this.geometry;
+      const last = this.frames - 1;
+      await this.pool.run('depth', () => ({ lastFrame: last }));
+      if (this.method === 'pyramid') {
+        await this.pool.run('collapseResidual', () => ({ frames: this.frames }));
+        for (let level = g.levels - 1; level >= 0; level--) await this.pool.run('collapse', () => ({ level }));
+      }
+      const b = this.buffers;
+      const imageBuffer = this.method === 'pyramid' ? b.frame : b.composite!;
+      return {
+        width: g.width,
+        height: g.height,
+        channels: g.channels,
+        bitDepth: g.bitDepth,
+        image: g.bitDepth === 16 ? new Uint16Array(imageBuffer) : new Uint8Array(imageBuffer),
+        depth: new Float32Array(b.score),
+        confidence: new Uint8Array(b.confidence),
+        frames: this.frames,
+        method: this.method,
+        measure: this.measure,
+        transforms: this.transforms,
+        timings: this.timings,
+      };
+    } finally {
+      await this.pool.close();
+    }
+  }
+
+  /** Stops the workers without results (cancel, or an error in the caller). */
+  async close(): Promise<void> {
+    this.finished = true;
+    await this.busy;
+    await this.pool.close();
+  }
+
+  private async start(frame: Frame): Promise<void> {
+    const geometry: StackGeometry = {
+      width: frame.width,
+      height: frame.height,
+      channels: frame.channels,
+      bitDepth: frame.bitDepth,
+      method: this.method,
+      levels: this.method === 'pyramid' ? pyramidLevelsFor(frame.width, frame.height) : 0,
+    };
+    const buffers = allocateBuffers(geometry);
+    const o = this.options;
+    await this.pool.run('init', (index) => ({
+      geometry,
+      buffers,
+      measure: this.measure,
+      measureOptions: { windowRadius: o.windowRadius, fftWindow: o.fftWindow, fftStride: o.fftStride },
+      switchMargin: o.switchMargin ?? DEFAULT_SWITCH_MARGIN,
+      index,
+      count: this.pool.size,
+    }));
+    this.geometry = geometry;
+    this.buffers = buffers;
+    this.frameView = geometry.bitDepth === 16 ? new Uint16Array(buffers.frame) : new Uint8Array(buffers.frame);
+  }
+
+  private checkMatches(frame: Frame): void {
+    const g = this.geometry!;
+    const expected = g.width * g.height * g.channels;
+    if (frame.width !== g.width || frame.height !== g.height) {
+      throw new StackscopeError(
+        'INPUT_MISMATCH',
+        `frame is ${frame.width}×${frame.height}, but the stack's first frame is ${g.width}×${g.height}`,
+      );
+    }
+    if (frame.channels !== g.channels || frame.bitDepth !== g.bitDepth || frame.data.length !== expected) {
+      throw new StackscopeError(
+        'INPUT_MISMATCH',
+        `frame has ${frame.channels} channel(s) at ${frame.bitDepth} bits, the stack ${g.channels} at ${g.bitDepth}`,
+      );
+    }
+  }
+
+  private async merge(k: number): Promise<void> {
+    const t0 = performance.now();
+    await this.pool.run('measure', () => ({ frame: k }));
+    const t1 = performance.now();
+    if (this.method === 'pyramid') {
+      for (let level = 1; level < this.geometry!.levels; level++) await this.pool.run('reduce', () => ({ level }));
+      await this.pool.run('decideLevels', () => ({ frame: k }));
+    }
+    await this.pool.run('update', () => ({ frame: k }));
+    this.timings.push({ measureMs: t1 - t0, mergeMs: performance.now() - t1 });
+  }
+}

@@ -1,0 +1,161 @@
+// Worker thread: runs one stacking step on its own band of rows of the shared buffers.
+// Steps and their order are decided by stacker.ts; this file only maps a step to its kernel.
+import { parentPort } from 'node:worker_threads';
+import { createMeasure, type MeasureOptions } from '../measure/index.js';
+import { decideRows, depthRows, updateRows, type DepthViews } from '../merge/depth-state.js';
+import {
+  addResidual, collapseLevel, collapseResidual, createPyramidScratch, decideLevel, reduceLevel,
+  updateLevel, updateLevel0Row, INT16_COEFFICIENT_SCALE, type PyramidViews,
+} from '../merge/pyramid.js';
+import { luminanceRows } from '../merge/luminance.js';
+import { bandOf, pyramidLayout, type SharedBuffers, type StackGeometry } from './layout.js';
+import type { MeasureName } from '../types.js';
+
+export interface WorkerInit {
+  geometry: StackGeometry;
+  buffers: SharedBuffers;
+  measure: MeasureName;
+  measureOptions: MeasureOptions;
+  switchMargin: number;
+  index: number;
+  count: number;
+}
+
+/** Rows measured at a time: small enough that the scratch stays in cache, large enough that halo recomputation is cheap. */
+const CHUNK_ROWS = 48;
+
+type Step = (msg: Record<string, number>) => void;
+
+/** Views on the shared buffers and this worker's scratch, built once per stack by the 'init' step. */
+function createSteps(init: WorkerInit): Record<string, Step> {
+  const g = init.geometry;
+  const b = init.buffers;
+  const maxValue = g.bitDepth === 16 ? 65535 : 255;
+  const sampleView = (buffer: SharedArrayBuffer): Uint8Array | Uint16Array =>
+    g.bitDepth === 16 ? new Uint16Array(buffer) : new Uint8Array(buffer);
+
+  const frame = sampleView(b.frame);
+  const depth: DepthViews = {
+    width: g.width,
+    height: g.height,
+    score: new Float32Array(b.score),
+    mask: new Uint8Array(b.mask),
+    best: new Float32Array(b.best),
+    index: new Uint8Array(b.index),
+    aux: new Uint8Array(b.aux),
+    confidence: new Uint8Array(b.confidence),
+  };
+  const composite = b.composite ? sampleView(b.composite) : null;
+  const layout = pyramidLayout(g);
+  const pyramid: PyramidViews | null = b.fused
+    ? {
+        g, layout, maxValue, frame, mask: depth.mask,
+        gauss: new Float32Array(b.gauss!),
+        fused: g.bitDepth === 8 ? new Int16Array(b.fused) : new Float32Array(b.fused),
+        fusedScale: g.bitDepth === 8 ? INT16_COEFFICIENT_SCALE : 1,
+        bestActivity: new Float32Array(b.bestActivity!),
+        activity: new Float32Array(b.activity!),
+        levelMask: new Uint8Array(b.levelMask!),
+        residual: new Float32Array(b.residual!),
+      }
+    : null;
+  const scratch = createPyramidScratch(g.width, g.channels);
+  const measure = createMeasure(init.measure, init.measureOptions);
+  const halo = measure.halo;
+  const lum = new Float32Array(g.width * (CHUNK_ROWS + 2 * halo));
+  const scores = new Float32Array(lum.length);
+  const filtered = new Uint8Array(g.width);
+
+  const own = (rows: number) => bandOf(rows, init.count, init.index);
+  const levelRows = (level: number) => own(layout.levels[level].height);
+
+  function measureBand(frameIndex: number): void {
+    const { start, end } = own(g.height);
+    const w = g.width;
+    for (let c0 = start; c0 < end; c0 += CHUNK_ROWS) {
+      const c1 = Math.min(end, c0 + CHUNK_ROWS);
+      const first = c0 - halo;
+      const rows = c1 - c0 + 2 * halo;
+      luminanceRows(frame, w, g.height, g.channels, maxValue, first, rows, lum);
+      measure.compute({ lum, width: w, rows, firstRow: first }, scores);
+      depth.score.set(scores.subarray(halo * w, (halo + c1 - c0) * w), c0 * w);
+    }
+    decideRows(depth, frameIndex, start, end, init.switchMargin);
+  }
+
+  function copyWinners(y: number, wins: Uint8Array): void {
+    const ch = g.channels;
+    let o = y * g.width * ch;
+    for (let x = 0; x < g.width; x++, o += ch) {
+      if (wins[x] !== 1) continue;
+      composite![o] = frame[o];
+      if (ch === 3) {
+        composite![o + 1] = frame[o + 1];
+        composite![o + 2] = frame[o + 2];
+      }
+    }
+  }
+
+  const steps: Record<string, Step> = {
+    measure({ frame: k }) {
+      measureBand(k);
+      if (pyramid) {
+        const { start, end } = levelRows(1);
+        reduceLevel(pyramid, 0, start, end, scratch);
+      }
+    },
+    reduce({ level }) {
+      const { start, end } = levelRows(level + 1);
+      reduceLevel(pyramid!, level, start, end, scratch);
+    },
+    decideLevels({ frame: k }) {
+      for (let l = 1; l < g.levels; l++) {
+        const { start, end } = levelRows(l);
+        decideLevel(pyramid!, l, k, init.switchMargin, start, end, scratch);
+      }
+    },
+    update({ frame: k }) {
+      const { start, end } = own(g.height);
+      const onWin = pyramid ? (y: number, wins: Uint8Array) => updateLevel0Row(pyramid, y, wins, scratch) : copyWinners;
+      updateRows(depth, k, start, end, filtered, onWin);
+      if (pyramid) {
+        for (let l = 1; l < g.levels; l++) {
+          const rows = levelRows(l);
+          updateLevel(pyramid, l, rows.start, rows.end, scratch);
+        }
+        const top = levelRows(g.levels);
+        addResidual(pyramid, top.start, top.end);
+      }
+    },
+    depth({ lastFrame }) {
+      const { start, end } = own(g.height);
+      depthRows(depth, lastFrame, start, end, depth.score);
+    },
+    collapseResidual({ frames }) {
+      const { start, end } = levelRows(g.levels);
+      collapseResidual(pyramid!, frames, start, end);
+    },
+    collapse({ level }) {
+      const { start, end } = levelRows(level);
+      collapseLevel(pyramid!, level, start, end, scratch);
+    },
+  };
+  return steps;
+}
+
+const port = parentPort!;
+let steps: Record<string, Step> | null = null;
+
+port.on('message', (msg: Record<string, number> & { op: string; id: number }) => {
+  try {
+    if (msg.op === 'init') steps = createSteps(msg as unknown as WorkerInit);
+    else {
+      const step = steps?.[msg.op];
+      if (!step) throw new Error(steps ? `unknown step '${msg.op}'` : `step '${msg.op}' before init`);
+      step(msg);
+    }
+    port.postMessage({ id: msg.id, ok: true });
+  } catch (error) {
+    port.postMessage({ id: msg.id, ok: false, message: error instanceof Error ? error.message : String(error) });
+  }
+});

@@ -1,0 +1,143 @@
+// The shared-memory layout of one stack: which buffers exist, their sizes, and how image rows are
+// split between workers. Computed identically on the main thread and in every worker.
+import type { MergeMethod } from '../types.js';
+
+export interface StackGeometry {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  bitDepth: 8 | 16;
+  method: MergeMethod;
+  /** Laplacian pyramid levels (0 for depthmap). Level 0 is full size; level `levels` is the residual. */
+  levels: number;
+}
+
+export interface PyramidLevel {
+  width: number;
+  height: number;
+  /** Offset (in elements) of channel 0 of this level in the planar Gaussian buffer (levels ≥ 1). */
+  gaussOffset: number;
+  /** Offset of channel 0 of this level in the fused coefficient buffer (levels < `levels`). */
+  fusedOffset: number;
+  /** Offset of this level in the activity and mask buffers (levels 1 … levels-1). */
+  levelOffset: number;
+}
+
+/** Pyramids stop when the residual would be smaller than this, so its average stays meaningful. */
+const MIN_RESIDUAL_SIZE = 8;
+export const MAX_PYRAMID_LEVELS = 8;
+
+export function pyramidLevelsFor(width: number, height: number): number {
+  let levels = 0;
+  let w = width;
+  let h = height;
+  while (levels < MAX_PYRAMID_LEVELS && Math.ceil(w / 2) >= MIN_RESIDUAL_SIZE && Math.ceil(h / 2) >= MIN_RESIDUAL_SIZE) {
+    w = Math.ceil(w / 2);
+    h = Math.ceil(h / 2);
+    levels++;
+  }
+  // Small images (tests, thumbnails) still get one level so the pyramid merge works on them.
+  return Math.max(levels, 1);
+}
+
+export interface PyramidLayout {
+  levels: PyramidLevel[];
+  gaussLength: number;
+  fusedLength: number;
+  levelLength: number;
+}
+
+export function pyramidLayout(g: StackGeometry): PyramidLayout {
+  const levels: PyramidLevel[] = [];
+  let w = g.width;
+  let h = g.height;
+  let gaussLength = 0;
+  let fusedLength = 0;
+  let levelLength = 0;
+  for (let l = 0; l <= g.levels; l++) {
+    const level: PyramidLevel = { width: w, height: h, gaussOffset: -1, fusedOffset: -1, levelOffset: -1 };
+    if (l >= 1) {
+      level.gaussOffset = gaussLength;
+      gaussLength += w * h * g.channels;
+    }
+    if (l < g.levels) {
+      level.fusedOffset = fusedLength;
+      fusedLength += w * h * g.channels;
+    }
+    if (l >= 1 && l < g.levels) {
+      level.levelOffset = levelLength;
+      levelLength += w * h;
+    }
+    levels.push(level);
+    w = Math.ceil(w / 2);
+    h = Math.ceil(h / 2);
+  }
+  return { levels, gaussLength, fusedLength, levelLength };
+}
+
+/** The rows [start, end) that worker `index` of `count` owns in an image of `rows` rows. */
+export function bandOf(rows: number, count: number, index: number): { start: number; end: number } {
+  const start = Math.floor((rows * index) / count);
+  const end = Math.floor((rows * (index + 1)) / count);
+  return { start, end };
+}
+
+export interface SharedBuffers {
+  /** The frame being merged (interleaved, input sample type); at finish, the pyramid's output. */
+  frame: SharedArrayBuffer;
+  /** The current frame's focus score (Float32); at finish, the fractional depth in frames. */
+  score: SharedArrayBuffer;
+  /** Per pixel: bit 0 the raw "new frame is sharper" decision, bit 1 the decision after filtering. */
+  mask: SharedArrayBuffer;
+  /** Best focus score seen so far (Float32). */
+  best: SharedArrayBuffer;
+  /** Index of the frame that won each pixel (Uint8). */
+  index: SharedArrayBuffer;
+  /** Sub-frame refinement (Uint8): see merge/depth-state.ts. */
+  aux: SharedArrayBuffer;
+  /** Confidence 0–255: 255 × (1 − mean score / best score). */
+  confidence: SharedArrayBuffer;
+  /** depthmap: the composite colour image (interleaved, input sample type). */
+  composite?: SharedArrayBuffer;
+  /** pyramid: Gaussian levels 1 … L of the current frame, planar Float32 (reused at finish). */
+  gauss?: SharedArrayBuffer;
+  /** pyramid: fused Laplacian coefficients of levels 0 … L-1 (Int16 scaled for 8-bit, else Float32). */
+  fused?: SharedArrayBuffer;
+  /** pyramid: best and current activity and raw decisions for levels 1 … L-1. */
+  bestActivity?: SharedArrayBuffer;
+  activity?: SharedArrayBuffer;
+  levelMask?: SharedArrayBuffer;
+  /** pyramid: running sum of the residual level, planar Float32. */
+  residual?: SharedArrayBuffer;
+}
+
+export function sampleBytes(bitDepth: 8 | 16): number {
+  return bitDepth === 16 ? 2 : 1;
+}
+
+export function allocateBuffers(g: StackGeometry): SharedBuffers {
+  const pixels = g.width * g.height;
+  const samples = pixels * g.channels;
+  const buffers: SharedBuffers = {
+    frame: new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
+    score: new SharedArrayBuffer(pixels * 4),
+    mask: new SharedArrayBuffer(pixels),
+    best: new SharedArrayBuffer(pixels * 4),
+    index: new SharedArrayBuffer(pixels),
+    aux: new SharedArrayBuffer(pixels),
+    confidence: new SharedArrayBuffer(pixels),
+  };
+  if (g.method === 'depthmap') {
+    buffers.composite = new SharedArrayBuffer(samples * sampleBytes(g.bitDepth));
+  } else {
+    const p = pyramidLayout(g);
+    const top = p.levels[g.levels];
+    buffers.gauss = new SharedArrayBuffer(p.gaussLength * 4);
+    buffers.fused = new SharedArrayBuffer(p.fusedLength * (g.bitDepth === 8 ? 2 : 4));
+    buffers.bestActivity = new SharedArrayBuffer(p.levelLength * 4);
+    buffers.activity = new SharedArrayBuffer(p.levelLength * 4);
+    buffers.levelMask = new SharedArrayBuffer(p.levelLength);
+    buffers.residual = new SharedArrayBuffer(top.width * top.height * g.channels * 4);
+  }
+  return buffers;
+}
