@@ -27,7 +27,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve':
-      process.stderr.write('stackscope serve: the daemon is not built yet; `stackscope stack` works today.\n\n' + USAGE);
+      process.stderr.write(
+        'stackscope serve: the daemon is not built yet; `stackscope stack` works today.\n\n' + USAGE,
+      );
       return 0;
     case 'help':
     case '--help':

@@ -10,14 +10,42 @@ export interface ErrorSpec {
 }
 
 export const ERROR_CATALOGUE = {
-  BAD_ARGUMENT: { status: 400, exitCode: 2, description: 'A flag, option or field has a value outside what it accepts.' },
-  INPUT_UNREADABLE: { status: 422, exitCode: 2, description: 'An input image cannot be read or decoded (missing, corrupt, truncated, not an image).' },
-  INPUT_MISMATCH: { status: 422, exitCode: 2, description: 'An input image differs in size from the first frame of the stack.' },
+  BAD_ARGUMENT: {
+    status: 400,
+    exitCode: 2,
+    description: 'A flag, option or field has a value outside what it accepts.',
+  },
+  INPUT_UNREADABLE: {
+    status: 422,
+    exitCode: 2,
+    description: 'An input image cannot be read or decoded (missing, corrupt, truncated, not an image).',
+  },
+  INPUT_MISMATCH: {
+    status: 422,
+    exitCode: 2,
+    description: 'An input image differs in size from the first frame of the stack.',
+  },
   STACK_EMPTY: { status: 422, exitCode: 2, description: 'A stack was finished without any frame.' },
-  STACK_TOO_LONG: { status: 422, exitCode: 2, description: 'A stack has more frames than the depth map can index.' },
-  OUTPUT_FAILED: { status: 500, exitCode: 1, description: 'A result could not be written (disk full, no permission, bad path).' },
-  WORKER_FAILED: { status: 500, exitCode: 1, description: 'A stacking worker thread crashed or reported an error.' },
-  STACKER_STATE: { status: 500, exitCode: 1, description: 'The stacker was used out of order (a frame after finish, finish twice).' },
+  STACK_TOO_LONG: {
+    status: 422,
+    exitCode: 2,
+    description: 'A stack has more frames than the depth map can index.',
+  },
+  OUTPUT_FAILED: {
+    status: 500,
+    exitCode: 1,
+    description: 'A result could not be written (disk full, no permission, bad path).',
+  },
+  WORKER_FAILED: {
+    status: 500,
+    exitCode: 1,
+    description: 'A stacking worker thread crashed or reported an error.',
+  },
+  STACKER_STATE: {
+    status: 500,
+    exitCode: 1,
+    description: 'The stacker was used out of order (a frame after finish, finish twice).',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

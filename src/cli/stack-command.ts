@@ -3,7 +3,14 @@
 import { parseArgs } from 'node:util';
 import { BadArgumentError } from '../errors.js';
 import { depthPreview } from '../stack/depth-preview.js';
-import { DEPTH_UNITS_PER_FRAME, encodeDepthPng, encodeImage, listInputs, outputFormatOf, writeFileAtomic } from '../stack/io.js';
+import {
+  DEPTH_UNITS_PER_FRAME,
+  encodeDepthPng,
+  encodeImage,
+  listInputs,
+  outputFormatOf,
+  writeFileAtomic,
+} from '../stack/io.js';
 import { stackFiles } from '../stack/stack-files.js';
 import { DEFAULT_MEASURE, DEFAULT_METHOD } from '../stack/stacker.js';
 import { MEASURES, METHODS, type MeasureName, type MergeMethod } from '../stack/types.js';
@@ -33,7 +40,12 @@ Options:
 const ALIGN_MODES = ['auto', 'none', 'translation', 'similarity'] as const;
 type AlignMode = (typeof ALIGN_MODES)[number];
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new BadArgumentError(`--${flag}: expected one of ${allowed.join(', ')}, got '${value}'`);
@@ -96,11 +108,15 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
   if (parsed.positionals.length === 0) throw new BadArgumentError('no input files or folder given');
   const reference = v.reference ?? 'first';
   if (!/^(first|middle|[1-9][0-9]*)$/.test(reference)) {
-    throw new BadArgumentError(`--reference: expected first, middle or a frame number from 1, got '${reference}'`);
+    throw new BadArgumentError(
+      `--reference: expected first, middle or a frame number from 1, got '${reference}'`,
+    );
   }
   const align = oneOf('align', v.align, ALIGN_MODES, 'auto');
   if (align === 'translation' || align === 'similarity') {
-    throw new BadArgumentError(`--align ${align}: alignment is not implemented yet; use --align none (auto stacks unaligned for now)`);
+    throw new BadArgumentError(
+      `--align ${align}: alignment is not implemented yet; use --align none (auto stacks unaligned for now)`,
+    );
   }
   const options: StackCommandOptions = {
     inputs: parsed.positionals,
@@ -120,8 +136,12 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
   };
   // Check every output's extension before hours of work, not after.
   outputFormatOf(options.output);
-  for (const [flag, path] of [['depth-map', options.depthMap], ['confidence', options.confidence]] as const) {
-    if (path !== undefined && outputFormatOf(path) !== 'png') throw new BadArgumentError(`--${flag} ${path}: must be a .png file`);
+  for (const [flag, path] of [
+    ['depth-map', options.depthMap],
+    ['confidence', options.confidence],
+  ] as const) {
+    if (path !== undefined && outputFormatOf(path) !== 'png')
+      throw new BadArgumentError(`--${flag} ${path}: must be a .png file`);
   }
   if (options.depthPreview !== undefined) outputFormatOf(options.depthPreview);
   return options;
@@ -139,12 +159,19 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
   const t0 = performance.now();
   const { width, height } = result;
   const writes: Promise<void>[] = [
-    encodeImage({ width, height, channels: result.channels, bitDepth: result.bitDepth, data: result.image }, outputFormatOf(o.output), { quality: o.quality }).then((b) => writeFileAtomic(o.output, b)),
+    encodeImage(
+      { width, height, channels: result.channels, bitDepth: result.bitDepth, data: result.image },
+      outputFormatOf(o.output),
+      { quality: o.quality },
+    ).then((b) => writeFileAtomic(o.output, b)),
   ];
-  if (o.depthMap) writes.push(encodeDepthPng(result.depth, width, height).then((b) => writeFileAtomic(o.depthMap!, b)));
+  if (o.depthMap)
+    writes.push(encodeDepthPng(result.depth, width, height).then((b) => writeFileAtomic(o.depthMap!, b)));
   if (o.depthPreview) {
     const preview = depthPreview(result.depth, result.confidence, width, height, result.frames);
-    writes.push(encodeImage(preview, outputFormatOf(o.depthPreview)).then((b) => writeFileAtomic(o.depthPreview!, b)));
+    writes.push(
+      encodeImage(preview, outputFormatOf(o.depthPreview)).then((b) => writeFileAtomic(o.depthPreview!, b)),
+    );
   }
   if (o.confidence) {
     const confidence = { width, height, channels: 1 as const, bitDepth: 8 as const, data: result.confidence };
@@ -176,7 +203,12 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
         finishMs: round(result.finishMs),
         encodeMs: round(encodeMs),
       },
-      outputs: { image: o.output, depthMap: o.depthMap ?? null, depthPreview: o.depthPreview ?? null, confidence: o.confidence ?? null },
+      outputs: {
+        image: o.output,
+        depthMap: o.depthMap ?? null,
+        depthPreview: o.depthPreview ?? null,
+        confidence: o.confidence ?? null,
+      },
       depthUnitsPerFrame: DEPTH_UNITS_PER_FRAME,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

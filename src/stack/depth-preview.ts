@@ -4,8 +4,15 @@ import type { Frame } from './types.js';
 
 // Viridis at nine stops (matplotlib's, public domain), interpolated linearly.
 const VIRIDIS: readonly [number, number, number][] = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
-  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
 ];
 
 function viridis(t: number, out: number[]): void {
@@ -16,7 +23,13 @@ function viridis(t: number, out: number[]): void {
 }
 
 /** Depth (fractional frame index) and confidence (0–255) into an 8-bit RGB preview. */
-export function depthPreview(depth: Float32Array, confidence: Uint8Array, width: number, height: number, frames: number): Frame {
+export function depthPreview(
+  depth: Float32Array,
+  confidence: Uint8Array,
+  width: number,
+  height: number,
+  frames: number,
+): Frame {
   const data = new Uint8Array(width * height * 3);
   const span = Math.max(1, frames - 1);
   const lut = new Uint8Array(256 * 3);

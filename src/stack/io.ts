@@ -14,9 +14,20 @@ sharp.concurrency(availableParallelism());
 /** Magic numbers of the formats sharp reads, so folders can hold other files (README, notes). */
 const SIGNATURES: { name: string; test: (b: Buffer) => boolean }[] = [
   { name: 'jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { name: 'png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  { name: 'tiff', test: (b) => (b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42) },
-  { name: 'webp', test: (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' },
+  {
+    name: 'png',
+    test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
+  {
+    name: 'tiff',
+    test: (b) =>
+      (b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42),
+  },
+  {
+    name: 'webp',
+    test: (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP',
+  },
   { name: 'gif', test: (b) => b.toString('latin1', 0, 4) === 'GIF8' },
   { name: 'heif', test: (b) => b.toString('latin1', 4, 8) === 'ftyp' },
 ];
@@ -58,7 +69,8 @@ export async function listInputs(inputs: string[]): Promise<InputList> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new InputError('INPUT_UNREADABLE', input, 'no such file or folder');
-      if (code !== 'ENOTDIR') throw new InputError('INPUT_UNREADABLE', input, (error as Error).message, error);
+      if (code !== 'ENOTDIR')
+        throw new InputError('INPUT_UNREADABLE', input, (error as Error).message, error);
     }
     if (entries === null) {
       files.push(input);
@@ -84,23 +96,36 @@ export async function decodeFile(path: string, opts: DecodeOptions = {}): Promis
     // failOn 'truncated' rejects cut-off files (a half-written camera frame) instead of decoding grey rows.
     const image = sharp(path, { failOn: 'truncated' });
     const meta = await image.metadata();
-    const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'float' || meta.depth === 'uint';
+    const sixteen =
+      meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'float' || meta.depth === 'uint';
     const stored = meta.channels - (meta.hasAlpha ? 1 : 0);
-    const channels: 1 | 3 = opts.channels ?? (stored === 1 || meta.space === 'b-w' || meta.space === 'grey16' ? 1 : 3);
+    const channels: 1 | 3 =
+      opts.channels ?? (stored === 1 || meta.space === 'b-w' || meta.space === 'grey16' ? 1 : 3);
     let pipeline = image.autoOrient();
     if (meta.hasAlpha) pipeline = pipeline.removeAlpha();
-    pipeline = pipeline.toColourspace(channels === 1 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb');
-    const { data, info } = await pipeline.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    pipeline = pipeline.toColourspace(
+      channels === 1 ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb',
+    );
+    const { data, info } = await pipeline
+      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) {
       throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
     }
-    const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const samples = sixteen
+      ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return { width: info.width, height: info.height, channels, bitDepth: sixteen ? 16 : 8, data: samples };
   } catch (error) {
     if (error instanceof StackscopeError) throw error;
     const message = (error as Error).message.replace(/^Input file /, '');
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError('INPUT_UNREADABLE', path, code === 'ENOENT' ? 'no such file' : `cannot decode image: ${message}`, error);
+    throw new InputError(
+      'INPUT_UNREADABLE',
+      path,
+      code === 'ENOENT' ? 'no such file' : `cannot decode image: ${message}`,
+      error,
+    );
   }
 }
 
@@ -111,7 +136,9 @@ export function outputFormatOf(path: string): OutputFormat {
   if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
   if (ext === '.png') return 'png';
   if (ext === '.tif' || ext === '.tiff') return 'tiff';
-  throw new BadArgumentError(`output ${path}: unsupported extension '${ext || '(none)'}' (use .jpg, .png or .tif)`);
+  throw new BadArgumentError(
+    `output ${path}: unsupported extension '${ext || '(none)'}' (use .jpg, .png or .tif)`,
+  );
 }
 
 /** Writes under a temporary name and renames, so a crash or a full disk never leaves half a file. */
@@ -122,7 +149,9 @@ export async function writeFileAtomic(path: string, data: Buffer): Promise<void>
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new StackscopeError('OUTPUT_FAILED', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    throw new StackscopeError('OUTPUT_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -135,7 +164,11 @@ function plainSamples(data: Uint8Array | Uint16Array): Uint8Array | Uint16Array 
  * Encodes an image: JPEG is always 8-bit (16-bit samples are scaled, not clipped); PNG and TIFF keep
  * 16 bits when the samples have them (TIFF uncompressed-LZW, since sharp's default TIFF is 8-bit JPEG).
  */
-export async function encodeImage(frame: Frame, format: OutputFormat, opts: { quality?: number; compressionLevel?: number } = {}): Promise<Buffer> {
+export async function encodeImage(
+  frame: Frame,
+  format: OutputFormat,
+  opts: { quality?: number; compressionLevel?: number } = {},
+): Promise<Buffer> {
   const { width, height, channels } = frame;
   let data = frame.data;
   if (format === 'jpeg' && frame.bitDepth === 16) {
@@ -171,5 +204,7 @@ export function depthToUint16(depth: Float32Array): Uint16Array {
 
 export async function encodeDepthPng(depth: Float32Array, width: number, height: number): Promise<Buffer> {
   // Depth maps are smooth: a low compression level costs little size and saves most of the time.
-  return encodeImage({ width, height, channels: 1, bitDepth: 16, data: depthToUint16(depth) }, 'png', { compressionLevel: 2 });
+  return encodeImage({ width, height, channels: 1, bitDepth: 16, data: depthToUint16(depth) }, 'png', {
+    compressionLevel: 2,
+  });
 }

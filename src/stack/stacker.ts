@@ -11,7 +11,12 @@ import { StackscopeError } from '../errors.js';
 import { IDENTITY, type FrameTransform } from './align/transform.js';
 import type { MeasureOptions } from './measure/index.js';
 import { DEFAULT_SWITCH_MARGIN } from './merge/depth-state.js';
-import { allocateBuffers, pyramidLevelsFor, type SharedBuffers, type StackGeometry } from './workers/layout.js';
+import {
+  allocateBuffers,
+  pyramidLevelsFor,
+  type SharedBuffers,
+  type StackGeometry,
+} from './workers/layout.js';
 import { WorkerPool } from './workers/pool.js';
 import type { Frame, MeasureName, MergeMethod } from './types.js';
 
@@ -109,13 +114,15 @@ export class Stacker {
     try {
       await this.busy;
       if (this.failure) throw this.failure;
-      if (!this.geometry || !this.buffers) throw new StackscopeError('STACK_EMPTY', 'no frame was added to the stack');
+      if (!this.geometry || !this.buffers)
+        throw new StackscopeError('STACK_EMPTY', 'no frame was added to the stack');
       const g = this.geometry;
       const last = this.frames - 1;
       await this.pool.run('depth', () => ({ lastFrame: last }));
       if (this.method === 'pyramid') {
         await this.pool.run('collapseResidual', () => ({ frames: this.frames }));
-        for (let level = g.levels - 1; level >= 0; level--) await this.pool.run('collapse', () => ({ level }));
+        for (let level = g.levels - 1; level >= 0; level--)
+          await this.pool.run('collapse', () => ({ level }));
       }
       const b = this.buffers;
       const imageBuffer = this.method === 'pyramid' ? b.frame : b.composite!;
@@ -167,7 +174,8 @@ export class Stacker {
     }));
     this.geometry = geometry;
     this.buffers = buffers;
-    this.frameView = geometry.bitDepth === 16 ? new Uint16Array(buffers.frame) : new Uint8Array(buffers.frame);
+    this.frameView =
+      geometry.bitDepth === 16 ? new Uint16Array(buffers.frame) : new Uint8Array(buffers.frame);
   }
 
   private checkMatches(frame: Frame): void {
@@ -192,7 +200,8 @@ export class Stacker {
     await this.pool.run('measure', () => ({ frame: k }));
     const t1 = performance.now();
     if (this.method === 'pyramid') {
-      for (let level = 1; level < this.geometry!.levels; level++) await this.pool.run('reduce', () => ({ level }));
+      for (let level = 1; level < this.geometry!.levels; level++)
+        await this.pool.run('reduce', () => ({ level }));
       await this.pool.run('decideLevels', () => ({ frame: k }));
     }
     await this.pool.run('update', () => ({ frame: k }));

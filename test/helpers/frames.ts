@@ -9,10 +9,12 @@ export function makeFrame(
   bitDepth: 8 | 16 = 8,
 ): Frame {
   const max = bitDepth === 16 ? 65535 : 255;
-  const data = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
+  const data =
+    bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
-      for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = Math.max(0, Math.min(max, Math.round(value(x, y, c))));
+      for (let c = 0; c < channels; c++)
+        data[(y * width + x) * channels + c] = Math.max(0, Math.min(max, Math.round(value(x, y, c))));
   return { width, height, channels, bitDepth, data };
 }
 
@@ -61,9 +63,19 @@ export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, max: number): n
 }
 
 /** Samples of a rectangle (all channels) of an interleaved image. */
-export function region(data: ArrayLike<number>, width: number, channels: number, x0: number, y0: number, x1: number, y1: number): number[] {
+export function region(
+  data: ArrayLike<number>,
+  width: number,
+  channels: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): number[] {
   const out: number[] = [];
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < channels; c++) out.push(data[(y * width + x) * channels + c]);
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++)
+      for (let c = 0; c < channels; c++) out.push(data[(y * width + x) * channels + c]);
   return out;
 }
 

@@ -13,14 +13,25 @@ async function stack(frames: Frame[], opts: ConstructorParameters<typeof Stacker
 function texture(width: number, height: number, seed: number): Frame {
   const rnd = seeded(seed);
   const noise = Array.from({ length: width * height }, () => rnd());
-  return makeFrame(width, height, 3, (x, y, c) => 40 + 170 * noise[y * width + x] * (c === 1 ? 0.8 : 1) + c * 10);
+  return makeFrame(
+    width,
+    height,
+    3,
+    (x, y, c) => 40 + 170 * noise[y * width + x] * (c === 1 ? 0.8 : 1) + c * 10,
+  );
 }
 
 describe('Stacker', () => {
   it.each(METHODS)('%s: a step edge sharp only in frame 2 comes from frame 2', async (method) => {
-    const W = 64, H = 48;
+    const W = 64,
+      H = 48;
     // Left half: a textured step edge that only frame 2 sees sharply; right half flat.
-    const sharp = makeFrame(W, H, 3, (x, y, c) => (x < 32 ? ((x >> 2) + (y >> 2)) % 2 ? 220 : 30 : 128) + c);
+    const sharp = makeFrame(
+      W,
+      H,
+      3,
+      (x, y, c) => (x < 32 ? (((x >> 2) + (y >> 2)) % 2 ? 220 : 30) : 128) + c,
+    );
     const frames = [4, 2, 0, 2, 4].map((passes) => (passes ? blurFrame(sharp, passes) : sharp));
     const r = await stack(frames, { method });
     const inner = (d: ArrayLike<number>) => region(d, W, 3, 4, 4, 28, 44);
@@ -34,7 +45,8 @@ describe('Stacker', () => {
   });
 
   it.each(METHODS)('%s: a flat region stays as quiet as one frame', async (method) => {
-    const W = 48, H = 40;
+    const W = 48,
+      H = 40;
     const frames = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => {
       const rnd = seeded(seed);
       return makeFrame(W, H, 3, () => 120 + (rnd() - 0.5) * 6);
@@ -51,7 +63,8 @@ describe('Stacker', () => {
   });
 
   it.each(METHODS)('%s: every row and column is processed, the bottom fifth included', async (method) => {
-    const W = 61, H = 53; // odd sizes: bands, pyramid levels and chunks do not divide evenly
+    const W = 61,
+      H = 53; // odd sizes: bands, pyramid levels and chunks do not divide evenly
     const sharp = texture(W, H, 7);
     const frames = [blurFrame(sharp, 3), sharp, blurFrame(sharp, 3)];
     const r = await stack(frames, { method, threads: 3 });
@@ -81,7 +94,8 @@ describe('Stacker', () => {
   });
 
   it.each(METHODS)('%s: 16-bit grey frames give a 16-bit grey result with full precision', async (method) => {
-    const W = 40, H = 32;
+    const W = 40,
+      H = 32;
     const sharp = makeFrame(W, H, 1, (x, y) => 1000 + ((x * 7 + y * 13) % 17) * 3000 + x, 16);
     const r = await stack([blurFrame(sharp, 3), sharp], { method });
     expect(r.bitDepth).toBe(16);

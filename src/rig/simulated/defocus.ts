@@ -98,7 +98,9 @@ export function encodeTexture(
   for (let p = 0; p < n; p++) {
     const t = p * 3;
     if (channels === 1) {
-      data[p] = Math.round(lut[code(LUMA[0] * texture[t] + LUMA[1] * texture[t + 1] + LUMA[2] * texture[t + 2])]);
+      data[p] = Math.round(
+        lut[code(LUMA[0] * texture[t] + LUMA[1] * texture[t + 1] + LUMA[2] * texture[t + 2])],
+      );
     } else {
       for (let c = 0; c < 3; c++) data[t + c] = Math.round(lut[code(texture[t + c])]);
     }
@@ -112,7 +114,13 @@ export function encodeTexture(
  * variance matches sigma² exactly, even for sub-pixel sigmas that integer boxes cannot reach.
  * Blurs `plane` (w×h) using `tmp` as scratch; returns whichever of the two holds the result.
  */
-export function blurPlane(plane: Float32Array, tmp: Float32Array, w: number, h: number, sigma: number): Float32Array {
+export function blurPlane(
+  plane: Float32Array,
+  tmp: Float32Array,
+  w: number,
+  h: number,
+  sigma: number,
+): Float32Array {
   if (!(sigma > 0)) return plane;
   const v = (sigma * sigma) / 3;
   const r = Math.floor((Math.sqrt(1 + 12 * v) - 1) / 2);
@@ -205,7 +213,8 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     if (d > dMax) dMax = d;
   }
 
-  const sigmaAt = (depthUm: number, focusUm: number) => Math.min(top, sigma0 + Math.abs(depthUm - focusUm) * k);
+  const sigmaAt = (depthUm: number, focusUm: number) =>
+    Math.min(top, sigma0 + Math.abs(depthUm - focusUm) * k);
   const indexOf = (s: number) => {
     let i = levelOf[(s * Q) | 0];
     if (i < ladder.length - 2 && s >= ladder[i + 1]) i++;
@@ -252,13 +261,14 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     const maxOut = bitDepth === 8 ? 255 : 65535;
     const len = n * channels;
     const out = fo.out ?? (bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len));
-    if (out.length !== len || (bitDepth === 8) !== (out instanceof Uint8Array)) {
+    if (out.length !== len || (bitDepth === 8) !== out instanceof Uint8Array) {
       throw new RangeError(`out buffer must be a ${bitDepth}-bit array of ${len} samples`);
     }
     const lut = encoderLut(bitDepth, transfer);
     const gain = fo.exposureGain ?? opts.exposureGain ?? 1;
     const noiseSigma = (fo.noise ?? opts.noise ?? 0) * maxOut;
-    const stream = noiseSigma > 0 ? new GaussianStream(fo.seed ?? hashSeed(baseSeed, 0x6e6f6973, focusUm)) : null;
+    const stream =
+      noiseSigma > 0 ? new GaussianStream(fo.seed ?? hashSeed(baseSeed, 0x6e6f6973, focusUm)) : null;
     const noise = new Float32Array(w * channels);
     const depth = scene.depthUm;
     const last = ladder.length - 2;

@@ -185,40 +185,81 @@ function stamp(
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** Anti-aliased disc (ring when ringHalfWidth > 0) of radius r at (cx, cy). */
-function drawDisc(tex: Float32Array, w: number, h: number, cx: number, cy: number, r: number, ringHalfWidth: number, col: Rgb, alpha: number) {
+function drawDisc(
+  tex: Float32Array,
+  w: number,
+  h: number,
+  cx: number,
+  cy: number,
+  r: number,
+  ringHalfWidth: number,
+  col: Rgb,
+  alpha: number,
+) {
   const R = r + ringHalfWidth + 1;
-  stamp(tex, w, h, cy - R, cy + R, (y) => {
-    const half = Math.sqrt(Math.max(0, R * R - (y - cy) ** 2));
-    return [cx - half, cx + half];
-  }, (x, y) => {
-    const d = Math.hypot(x - cx, y - cy);
-    return ringHalfWidth > 0 ? clamp01(ringHalfWidth + 0.5 - Math.abs(d - r)) : clamp01(r + 0.5 - d);
-  }, col, alpha);
+  stamp(
+    tex,
+    w,
+    h,
+    cy - R,
+    cy + R,
+    (y) => {
+      const half = Math.sqrt(Math.max(0, R * R - (y - cy) ** 2));
+      return [cx - half, cx + half];
+    },
+    (x, y) => {
+      const d = Math.hypot(x - cx, y - cy);
+      return ringHalfWidth > 0 ? clamp01(ringHalfWidth + 0.5 - Math.abs(d - r)) : clamp01(r + 0.5 - d);
+    },
+    col,
+    alpha,
+  );
 }
 
 /** Anti-aliased capsule from (x0, y0) to (x1, y1) with half-width hw. */
-function drawSegment(tex: Float32Array, w: number, h: number, x0: number, y0: number, x1: number, y1: number, hw: number, col: Rgb, alpha: number) {
+function drawSegment(
+  tex: Float32Array,
+  w: number,
+  h: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  hw: number,
+  col: Rgb,
+  alpha: number,
+) {
   const dx = x1 - x0;
   const dy = y1 - y0;
   const len2 = dx * dx + dy * dy || 1e-9;
   const pad = hw + 1;
-  stamp(tex, w, h, Math.min(y0, y1) - pad, Math.max(y0, y1) + pad, (y) => {
-    // Parameter range where the centre line is within `pad` rows of y, widened by pad horizontally.
-    let ta = 0;
-    let tb = 1;
-    if (Math.abs(dy) > 1e-9) {
-      const p = (y - pad - y0) / dy;
-      const q = (y + pad - y0) / dy;
-      ta = Math.max(0, Math.min(p, q));
-      tb = Math.min(1, Math.max(p, q));
-    }
-    const xa = x0 + dx * ta;
-    const xb = x0 + dx * tb;
-    return [Math.min(xa, xb) - pad, Math.max(xa, xb) + pad];
-  }, (x, y) => {
-    const t = clamp01(((x - x0) * dx + (y - y0) * dy) / len2);
-    return clamp01(hw + 0.5 - Math.hypot(x - x0 - dx * t, y - y0 - dy * t));
-  }, col, alpha);
+  stamp(
+    tex,
+    w,
+    h,
+    Math.min(y0, y1) - pad,
+    Math.max(y0, y1) + pad,
+    (y) => {
+      // Parameter range where the centre line is within `pad` rows of y, widened by pad horizontally.
+      let ta = 0;
+      let tb = 1;
+      if (Math.abs(dy) > 1e-9) {
+        const p = (y - pad - y0) / dy;
+        const q = (y + pad - y0) / dy;
+        ta = Math.max(0, Math.min(p, q));
+        tb = Math.min(1, Math.max(p, q));
+      }
+      const xa = x0 + dx * ta;
+      const xb = x0 + dx * tb;
+      return [Math.min(xa, xb) - pad, Math.max(xa, xb) + pad];
+    },
+    (x, y) => {
+      const t = clamp01(((x - x0) * dx + (y - y0) * dy) / len2);
+      return clamp01(hw + 0.5 - Math.hypot(x - x0 - dx * t, y - y0 - dy * t));
+    },
+    col,
+    alpha,
+  );
 }
 
 /** Sharp edges at many scales on top of the noise: discs, rings, bars, thin wandering strokes and specks. */
@@ -238,7 +279,18 @@ function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
     const y = rng() * h;
     const len = logUniform(8, Math.max(10, small / 4));
     const a = rng() * Math.PI * 2;
-    drawSegment(tex, w, h, x, y, x + Math.cos(a) * len, y + Math.sin(a) * len, 1 + rng() * 3, colour(), 0.5 + 0.5 * rng());
+    drawSegment(
+      tex,
+      w,
+      h,
+      x,
+      y,
+      x + Math.cos(a) * len,
+      y + Math.sin(a) * len,
+      1 + rng() * 3,
+      colour(),
+      0.5 + 0.5 * rng(),
+    );
   }
   for (let n = Math.max(6, Math.round(area / 30000)); n > 0; n--) {
     let x = rng() * w;
@@ -262,7 +314,14 @@ function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
 }
 
 /** Uniform-colour ellipses painted last: the textureless patches where no focus measure has signal. */
-function paintFlatRegions(tex: Float32Array, mask: Uint8Array, w: number, h: number, fraction: number, rng: Rng): void {
+function paintFlatRegions(
+  tex: Float32Array,
+  mask: Uint8Array,
+  w: number,
+  h: number,
+  fraction: number,
+  rng: Rng,
+): void {
   if (fraction <= 0) return;
   const count = 1 + Math.floor(rng() * 2);
   for (let n = 0; n < count; n++) {
@@ -276,7 +335,17 @@ function paintFlatRegions(tex: Float32Array, mask: Uint8Array, w: number, h: num
     const rmin = Math.min(rx, ry);
     // Signed distance approximated by scaling the normalised radius by the shorter semi-axis.
     const dist = (x: number, y: number) => (Math.hypot((x - cx) / rx, (y - cy) / ry) - 1) * rmin;
-    stamp(tex, w, h, cy - ry - 1, cy + ry + 1, () => [cx - rx - 1, cx + rx + 1], (x, y) => clamp01(0.5 - dist(x, y)), col, 1);
+    stamp(
+      tex,
+      w,
+      h,
+      cy - ry - 1,
+      cy + ry + 1,
+      () => [cx - rx - 1, cx + rx + 1],
+      (x, y) => clamp01(0.5 - dist(x, y)),
+      col,
+      1,
+    );
     for (let y = Math.max(0, Math.floor(cy - ry)); y <= Math.min(h - 1, Math.ceil(cy + ry)); y++) {
       for (let x = Math.max(0, Math.floor(cx - rx)); x <= Math.min(w - 1, Math.ceil(cx + rx)); x++) {
         if (dist(x, y) <= -0.5) mask[y * w + x] = 1;

@@ -42,13 +42,19 @@ export interface SyntheticFrame {
 
 /** Frame i focused at i × step; a single frame sits mid-range. */
 export function stackFocusPositions(frames: number, depthRangeUm: number): number[] {
-  if (!(Number.isInteger(frames) && frames >= 1)) throw new RangeError(`frames must be an integer ≥ 1, got ${frames}`);
+  if (!(Number.isInteger(frames) && frames >= 1))
+    throw new RangeError(`frames must be an integer ≥ 1, got ${frames}`);
   if (frames === 1) return [depthRangeUm / 2];
   const step = depthRangeUm / (frames - 1);
   return Array.from({ length: frames }, (_, i) => i * step);
 }
 
-function setUp(opts: SyntheticStackOptions): { scene: Scene; focusUm: number[]; stepUm: number; renderer: DefocusRenderer } {
+function setUp(opts: SyntheticStackOptions): {
+  scene: Scene;
+  focusUm: number[];
+  stepUm: number;
+  renderer: DefocusRenderer;
+} {
   const scene =
     opts.scene ??
     makeScene({
@@ -98,7 +104,12 @@ export function* renderSyntheticFrames(
 }
 
 /** The all-in-focus texture encoded exactly like the frames (same transfer, no blur, no noise). */
-export function truthImage(scene: Scene, bitDepth: 8 | 16 = 8, channels: 1 | 3 = 3, transfer: Transfer = 'srgb'): Frame {
+export function truthImage(
+  scene: Scene,
+  bitDepth: 8 | 16 = 8,
+  channels: 1 | 3 = 3,
+  transfer: Transfer = 'srgb',
+): Frame {
   return encodeTexture(scene.texture, scene.width, scene.height, bitDepth, channels, transfer);
 }
 

@@ -11,7 +11,13 @@ export interface FrameTransform {
   confidence: number;
 }
 
-export const IDENTITY: Readonly<FrameTransform> = Object.freeze({ dx: 0, dy: 0, scale: 1, rotationDeg: 0, confidence: 1 });
+export const IDENTITY: Readonly<FrameTransform> = Object.freeze({
+  dx: 0,
+  dy: 0,
+  scale: 1,
+  rotationDeg: 0,
+  confidence: 1,
+});
 
 export function isIdentity(t: FrameTransform): boolean {
   return t.dx === 0 && t.dy === 0 && t.scale === 1 && t.rotationDeg === 0;

@@ -6,7 +6,13 @@
  * Rows at the band's top and bottom see replicated rows: exact only where the band has `r`
  * rows of context, which is what the caller's halo provides.
  */
-export function boxMeanInPlace(data: Float32Array, width: number, rows: number, radius: number, tmp: Float32Array): void {
+export function boxMeanInPlace(
+  data: Float32Array,
+  width: number,
+  rows: number,
+  radius: number,
+  tmp: Float32Array,
+): void {
   if (radius <= 0) return;
   const win = 2 * radius + 1;
   const norm = 1 / (win * win);

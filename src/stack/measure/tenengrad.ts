@@ -20,9 +20,14 @@ export function createTenengradMeasure(opts: { windowRadius?: number } = {}): Fo
         for (let x = 0; x < width; x++) {
           const xl = x === 0 ? 0 : x - 1;
           const xr = x === lastX ? lastX : x + 1;
-          const tl = lum[up + xl], tc = lum[up + x], tr = lum[up + xr];
-          const ml = lum[row + xl], mr = lum[row + xr];
-          const bl = lum[down + xl], bc = lum[down + x], br = lum[down + xr];
+          const tl = lum[up + xl],
+            tc = lum[up + x],
+            tr = lum[up + xr];
+          const ml = lum[row + xl],
+            mr = lum[row + xr];
+          const bl = lum[down + xl],
+            bc = lum[down + x],
+            br = lum[down + xr];
           const gx = tr + 2 * mr + br - tl - 2 * ml - bl;
           const gy = bl + 2 * bc + br - tl - 2 * tc - tr;
           out[row + x] = gx * gx + gy * gy;

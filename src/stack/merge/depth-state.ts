@@ -29,7 +29,13 @@ export interface DepthViews {
 export const DEFAULT_SWITCH_MARGIN = 0.02;
 
 /** Phase 1 (rows [start, end)): the raw decision "frame k is sharper here", from its scores. */
-export function decideRows(v: DepthViews, frameIndex: number, start: number, end: number, margin: number): void {
+export function decideRows(
+  v: DepthViews,
+  frameIndex: number,
+  start: number,
+  end: number,
+  margin: number,
+): void {
   const { score, best, mask, width } = v;
   const factor = 1 + margin;
   for (let p = start * width, last = end * width; p < last; p++) {
@@ -100,7 +106,13 @@ function vertexCode(prevCode: number, best: number, next: number): number {
  * After the last frame, rows [start, end): fractional depth in frames (into `out`), and the mean/best
  * ratio turned into the confidence 255 × (1 − mean/best).
  */
-export function depthRows(v: DepthViews, lastFrame: number, start: number, end: number, out: Float32Array): void {
+export function depthRows(
+  v: DepthViews,
+  lastFrame: number,
+  start: number,
+  end: number,
+  out: Float32Array,
+): void {
   const { index, aux, confidence, width } = v;
   for (let p = start * width, last = end * width; p < last; p++) {
     confidence[p] = 255 - confidence[p];

@@ -47,18 +47,45 @@ export function createPyramidScratch(width: number, channels: number): PyramidSc
 }
 
 /** Gk+1 rows [start, end) from Gk (k = 0 reads the frame itself). */
-export function reduceLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+export function reduceLevel(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const { g, layout } = v;
   const src = layout.levels[level];
   const dst = layout.levels[level + 1];
   if (level === 0) {
-    reduceFrameRows(v.frame, g.width, g.height, g.channels, v.maxValue, v.gauss, dst.gaussOffset, dst.width, dst.height, start, end, s.tmp);
+    reduceFrameRows(
+      v.frame,
+      g.width,
+      g.height,
+      g.channels,
+      v.maxValue,
+      v.gauss,
+      dst.gaussOffset,
+      dst.width,
+      dst.height,
+      start,
+      end,
+      s.tmp,
+    );
     return;
   }
   for (let c = 0; c < g.channels; c++) {
     reduceRows(
-      v.gauss, src.gaussOffset + c * src.width * src.height, src.width, src.height,
-      v.gauss, dst.gaussOffset + c * dst.width * dst.height, dst.width, start, end, s.tmp,
+      v.gauss,
+      src.gaussOffset + c * src.width * src.height,
+      src.width,
+      src.height,
+      v.gauss,
+      dst.gaussOffset + c * dst.width * dst.height,
+      dst.width,
+      start,
+      end,
+      s.tmp,
     );
   }
 }
@@ -69,7 +96,16 @@ function laplacianRow(v: PyramidViews, level: number, y: number, s: PyramidScrat
   const next = v.layout.levels[level + 1];
   for (let c = 0; c < v.g.channels; c++) {
     const out = s.rows[c];
-    expandRow(v.gauss, next.gaussOffset + c * next.width * next.height, next.width, next.height, y, here.width, out, s.tmp);
+    expandRow(
+      v.gauss,
+      next.gaussOffset + c * next.width * next.height,
+      next.width,
+      next.height,
+      y,
+      here.width,
+      out,
+      s.tmp,
+    );
     const g = here.gaussOffset + c * here.width * here.height + y * here.width;
     for (let x = 0; x < here.width; x++) out[x] = v.gauss[g + x] - out[x];
   }
@@ -86,11 +122,21 @@ function energyRow(v: PyramidViews, level: number, y: number, s: PyramidScratch,
 }
 
 /** Levels ≥ 1, rows [start, end) of `level`: this frame's activity and the raw decision. */
-export function decideLevel(v: PyramidViews, level: number, frameIndex: number, margin: number, start: number, end: number, s: PyramidScratch): void {
+export function decideLevel(
+  v: PyramidViews,
+  level: number,
+  frameIndex: number,
+  margin: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const { width: w, height: h, levelOffset } = v.layout.levels[level];
   const factor = 1 + margin;
   const [e0, e1, e2] = s.energy;
-  let above = e0, here = e1, below = e2;
+  let above = e0,
+    here = e1,
+    below = e2;
   energyRow(v, level, Math.max(0, start - 1), s, above);
   energyRow(v, level, start, s, here);
   for (let y = start; y < end; y++) {
@@ -112,7 +158,13 @@ export function decideLevel(v: PyramidViews, level: number, frameIndex: number, 
 }
 
 /** Levels ≥ 1, rows [start, end): filter the decisions and take the winners' coefficients. */
-export function updateLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+export function updateLevel(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const { width: w, height: h, levelOffset, fusedOffset } = v.layout.levels[level];
   const plane = w * h;
   for (let y = start; y < end; y++) {
@@ -124,7 +176,8 @@ export function updateLevel(v: PyramidViews, level: number, start: number, end: 
     for (let x = 0; x < w; x++) {
       if (s.filtered[x] !== 1) continue;
       v.bestActivity[levelOffset + row + x] = v.activity[levelOffset + row + x];
-      for (let c = 0; c < v.g.channels; c++) v.fused[fusedOffset + c * plane + row + x] = s.rows[c][x] * v.fusedScale;
+      for (let c = 0; c < v.g.channels; c++)
+        v.fused[fusedOffset + c * plane + row + x] = s.rows[c][x] * v.fusedScale;
     }
   }
 }
@@ -138,7 +191,16 @@ export function updateLevel0Row(v: PyramidViews, y: number, wins: Uint8Array, s:
   const row = y * width;
   for (let c = 0; c < channels; c++) {
     const up = s.rows[c];
-    expandRow(v.gauss, next.gaussOffset + c * next.width * next.height, next.width, next.height, y, width, up, s.tmp);
+    expandRow(
+      v.gauss,
+      next.gaussOffset + c * next.width * next.height,
+      next.width,
+      next.height,
+      y,
+      width,
+      up,
+      s.tmp,
+    );
     const f = c * plane + row;
     for (let x = 0, src = row * channels + c; x < width; x++, src += channels) {
       if (wins[x] === 1) v.fused[f + x] = (v.frame[src] * inv - up[x]) * v.fusedScale;
@@ -152,7 +214,8 @@ export function addResidual(v: PyramidViews, start: number, end: number): void {
   const plane = top.width * top.height;
   for (let c = 0; c < v.g.channels; c++) {
     const base = c * plane;
-    for (let p = start * top.width; p < end * top.width; p++) v.residual[base + p] += v.gauss[top.gaussOffset + base + p];
+    for (let p = start * top.width; p < end * top.width; p++)
+      v.residual[base + p] += v.gauss[top.gaussOffset + base + p];
   }
 }
 
@@ -162,7 +225,8 @@ export function collapseResidual(v: PyramidViews, frames: number, start: number,
   const plane = top.width * top.height;
   for (let c = 0; c < v.g.channels; c++) {
     const base = c * plane;
-    for (let p = start * top.width; p < end * top.width; p++) v.gauss[top.gaussOffset + base + p] = v.residual[base + p] / frames;
+    for (let p = start * top.width; p < end * top.width; p++)
+      v.gauss[top.gaussOffset + base + p] = v.residual[base + p] / frames;
   }
 }
 
@@ -170,7 +234,13 @@ export function collapseResidual(v: PyramidViews, frames: number, start: number,
  * Collapse, level k ≥ 0, rows [start, end): Gk := fused Lk + EXPAND(Gk+1). Level 0 writes the
  * final image into the frame buffer, rounded and clamped to the input's sample range.
  */
-export function collapseLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+export function collapseLevel(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const here = v.layout.levels[level];
   const next = v.layout.levels[level + 1];
   const plane = here.width * here.height;
@@ -179,7 +249,16 @@ export function collapseLevel(v: PyramidViews, level: number, start: number, end
   for (let y = start; y < end; y++) {
     for (let c = 0; c < channels; c++) {
       const up = s.rows[c];
-      expandRow(v.gauss, next.gaussOffset + c * next.width * next.height, next.width, next.height, y, here.width, up, s.tmp);
+      expandRow(
+        v.gauss,
+        next.gaussOffset + c * next.width * next.height,
+        next.width,
+        next.height,
+        y,
+        here.width,
+        up,
+        s.tmp,
+      );
       const f = here.fusedOffset + c * plane + y * here.width;
       if (level > 0) {
         const g = here.gaussOffset + c * plane + y * here.width;

@@ -4,8 +4,16 @@ import { parentPort } from 'node:worker_threads';
 import { createMeasure, type MeasureOptions } from '../measure/index.js';
 import { decideRows, depthRows, updateRows, type DepthViews } from '../merge/depth-state.js';
 import {
-  addResidual, collapseLevel, collapseResidual, createPyramidScratch, decideLevel, reduceLevel,
-  updateLevel, updateLevel0Row, INT16_COEFFICIENT_SCALE, type PyramidViews,
+  addResidual,
+  collapseLevel,
+  collapseResidual,
+  createPyramidScratch,
+  decideLevel,
+  reduceLevel,
+  updateLevel,
+  updateLevel0Row,
+  INT16_COEFFICIENT_SCALE,
+  type PyramidViews,
 } from '../merge/pyramid.js';
 import { luminanceRows } from '../merge/luminance.js';
 import { bandOf, pyramidLayout, type SharedBuffers, type StackGeometry } from './layout.js';
@@ -49,7 +57,11 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const layout = pyramidLayout(g);
   const pyramid: PyramidViews | null = b.fused
     ? {
-        g, layout, maxValue, frame, mask: depth.mask,
+        g,
+        layout,
+        maxValue,
+        frame,
+        mask: depth.mask,
         gauss: new Float32Array(b.gauss!),
         fused: g.bitDepth === 8 ? new Int16Array(b.fused) : new Float32Array(b.fused),
         fusedScale: g.bitDepth === 8 ? INT16_COEFFICIENT_SCALE : 1,
@@ -116,7 +128,9 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     },
     update({ frame: k }) {
       const { start, end } = own(g.height);
-      const onWin = pyramid ? (y: number, wins: Uint8Array) => updateLevel0Row(pyramid, y, wins, scratch) : copyWinners;
+      const onWin = pyramid
+        ? (y: number, wins: Uint8Array) => updateLevel0Row(pyramid, y, wins, scratch)
+        : copyWinners;
       updateRows(depth, k, start, end, filtered, onWin);
       if (pyramid) {
         for (let l = 1; l < g.levels; l++) {
@@ -156,6 +170,10 @@ port.on('message', (msg: Record<string, number> & { op: string; id: number }) =>
     }
     port.postMessage({ id: msg.id, ok: true });
   } catch (error) {
-    port.postMessage({ id: msg.id, ok: false, message: error instanceof Error ? error.message : String(error) });
+    port.postMessage({
+      id: msg.id,
+      ok: false,
+      message: error instanceof Error ? error.message : String(error),
+    });
   }
 });

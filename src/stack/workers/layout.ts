@@ -31,7 +31,11 @@ export function pyramidLevelsFor(width: number, height: number): number {
   let levels = 0;
   let w = width;
   let h = height;
-  while (levels < MAX_PYRAMID_LEVELS && Math.ceil(w / 2) >= MIN_RESIDUAL_SIZE && Math.ceil(h / 2) >= MIN_RESIDUAL_SIZE) {
+  while (
+    levels < MAX_PYRAMID_LEVELS &&
+    Math.ceil(w / 2) >= MIN_RESIDUAL_SIZE &&
+    Math.ceil(h / 2) >= MIN_RESIDUAL_SIZE
+  ) {
     w = Math.ceil(w / 2);
     h = Math.ceil(h / 2);
     levels++;

@@ -26,7 +26,11 @@ interface Pending {
 function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./band-worker.js', import.meta.url));
   // require.resolve finds tsx's CommonJS build; the worker imports, so it needs the ESM twin beside it.
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const entry = new URL('./band-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(boot, { eval: true });
@@ -60,7 +64,8 @@ export class WorkerPool {
     // Created here, before dispatch, so its stack points at the caller rather than at a message handler.
     const error = new StackscopeError('WORKER_FAILED', `stacking step '${step}' failed`);
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new StackscopeError('STACKER_STATE', `worker pool is closed (step '${step}')`));
+    if (this.closed)
+      return Promise.reject(new StackscopeError('STACKER_STATE', `worker pool is closed (step '${step}')`));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { remaining: this.workers.length, resolve, reject, error });
