@@ -13,9 +13,11 @@ import type { MeasureOptions } from './measure/index.js';
 import { DEFAULT_SWITCH_MARGIN } from './merge/depth-state.js';
 import {
   allocateBuffers,
+  cellSizeFor,
   pyramidLevelsFor,
   type SharedBuffers,
   type StackGeometry,
+  type UpsampleBuffers,
 } from './workers/layout.js';
 import { WorkerPool } from './workers/pool.js';
 import type { Frame, MeasureName, MergeMethod } from './types.js';
@@ -32,6 +34,8 @@ export interface StackerOptions extends MeasureOptions {
   threads?: number;
   /** Relative margin a frame must beat the best by to take a pixel (hysteresis against noise). */
   switchMargin?: number;
+  /** Side of the cells focus is decided on: 1 or 2 pixels; default by frame size (see layout.ts). */
+  cell?: 1 | 2;
 }
 
 export interface FrameTiming {
@@ -117,14 +121,24 @@ export class Stacker {
       if (!this.geometry || !this.buffers)
         throw new StackscopeError('STACK_EMPTY', 'no frame was added to the stack');
       const g = this.geometry;
+      const b = this.buffers;
       const last = this.frames - 1;
       await this.pool.run('depth', () => ({ lastFrame: last }));
+      let depth = b.score;
+      let confidence = b.confidence;
+      if (g.cell > 1) {
+        const out: UpsampleBuffers = {
+          depth: new SharedArrayBuffer(g.width * g.height * 4),
+          confidence: new SharedArrayBuffer(g.width * g.height),
+        };
+        await this.pool.run('upsample', () => ({ ...out }));
+        ({ depth, confidence } = out);
+      }
       if (this.method === 'pyramid') {
         await this.pool.run('collapseResidual', () => ({ frames: this.frames }));
         for (let level = g.levels - 1; level >= 0; level--)
           await this.pool.run('collapse', () => ({ level }));
       }
-      const b = this.buffers;
       const imageBuffer = this.method === 'pyramid' ? b.frame : b.composite!;
       return {
         width: g.width,
@@ -132,8 +146,8 @@ export class Stacker {
         channels: g.channels,
         bitDepth: g.bitDepth,
         image: g.bitDepth === 16 ? new Uint16Array(imageBuffer) : new Uint8Array(imageBuffer),
-        depth: new Float32Array(b.score),
-        confidence: new Uint8Array(b.confidence),
+        depth: new Float32Array(depth),
+        confidence: new Uint8Array(confidence),
         frames: this.frames,
         method: this.method,
         measure: this.measure,
@@ -160,6 +174,7 @@ export class Stacker {
       bitDepth: frame.bitDepth,
       method: this.method,
       levels: this.method === 'pyramid' ? pyramidLevelsFor(frame.width, frame.height) : 0,
+      cell: this.options.cell ?? cellSizeFor(frame.width, frame.height),
     };
     const buffers = allocateBuffers(geometry);
     const o = this.options;
@@ -200,7 +215,7 @@ export class Stacker {
     await this.pool.run('measure', () => ({ frame: k }));
     const t1 = performance.now();
     if (this.method === 'pyramid') {
-      for (let level = 1; level < this.geometry!.levels; level++)
+      for (let level = 0; level < this.geometry!.levels; level++)
         await this.pool.run('reduce', () => ({ level }));
       await this.pool.run('decideLevels', () => ({ frame: k }));
     }

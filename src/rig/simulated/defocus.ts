@@ -82,89 +82,103 @@ export function encoderLut(bitDepth: 8 | 16, transfer: Transfer): Float32Array {
   return lut;
 }
 
-/** Encodes a linear RGB texture exactly as the renderer encodes a frame (minus blur and noise). */
+/** Encodes the scene's sharp texture exactly as the renderer encodes a frame (minus blur and noise). */
 export function encodeTexture(
-  texture: Float32Array,
-  width: number,
-  height: number,
+  scene: Scene,
   bitDepth: 8 | 16,
   channels: 1 | 3,
   transfer: Transfer = 'srgb',
 ): Frame {
   const lut = encoderLut(bitDepth, transfer);
-  const n = width * height;
-  const data = bitDepth === 8 ? new Uint8Array(n * channels) : new Uint16Array(n * channels);
-  const code = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 65535);
-  for (let p = 0; p < n; p++) {
-    const t = p * 3;
-    if (channels === 1) {
-      data[p] = Math.round(
-        lut[code(LUMA[0] * texture[t] + LUMA[1] * texture[t + 1] + LUMA[2] * texture[t + 2])],
-      );
-    } else {
-      for (let c = 0; c < 3; c++) data[t + c] = Math.round(lut[code(texture[t + c])]);
+  const { width, height } = scene;
+  const len = width * height * channels;
+  const data = bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len);
+  const row = new Float64Array(width);
+  for (let c = 0; c < channels; c++) {
+    const load = rowLoader(scene, channels === 3 ? c : -1);
+    for (let y = 0; y < height; y++) {
+      load(y, row, 0);
+      for (let x = 0, o = y * width * channels + c; x < width; x++, o += channels) {
+        data[o] = Math.round(lut[toCode(row[x])]);
+      }
     }
   }
   return { width, height, channels, bitDepth, data };
 }
 
-/**
- * Approximate gaussian blur, O(1) per pixel at any sigma: three successive box filters per axis with running
- * sums and replicated edges. The boxes are "extended" (fractional end taps, Gwosdek et al. 2011) so the
- * variance matches sigma² exactly, even for sub-pixel sigmas that integer boxes cannot reach.
- * Blurs `plane` (w×h) using `tmp` as scratch; returns whichever of the two holds the result.
- */
-export function blurPlane(
-  plane: Float32Array,
-  tmp: Float32Array,
-  w: number,
-  h: number,
-  sigma: number,
-): Float32Array {
-  if (!(sigma > 0)) return plane;
-  const v = (sigma * sigma) / 3;
+/** Linear 0..1 → 16-bit linear code, rounded and clipped: the one quantiser levels and truth share. */
+const toCode = (v: number) => (v <= 0 ? 0 : v >= 1 ? 65535 : (v * 65535 + 0.5) | 0);
+
+/** Fills row[offset .. offset + w) with image row y of some plane; lets blurs read the texture in place. */
+type RowLoader = (y: number, row: Float64Array, offset: number) => void;
+
+/** Rows of channel c of the scene texture, or of its linear luminance when c < 0. */
+function rowLoader(scene: Scene, c: number): RowLoader {
+  const { texture: t, width: w } = scene;
+  return (y, row, offset) => {
+    for (let x = 0, i = y * w * 3; x < w; x++, i += 3) {
+      row[offset + x] = c >= 0 ? t[i + c] : LUMA[0] * t[i] + LUMA[1] * t[i + 1] + LUMA[2] * t[i + 2];
+    }
+  };
+}
+
+function planeLoader(plane: Float32Array, w: number): RowLoader {
+  return (y, row, offset) => {
+    for (let x = 0, i = y * w; x < w; x++, i++) row[offset + x] = plane[i];
+  };
+}
+
+/** Extended box of variance v (Gwosdek et al. 2011): integer radius r plus fractional end taps alpha. */
+function boxFor(v: number): { r: number; alpha: number; norm: number } {
   const r = Math.floor((Math.sqrt(1 + 12 * v) - 1) / 2);
   const alpha = ((2 * r + 1) * (v - (r * (r + 1)) / 3)) / (2 * ((r + 1) ** 2 - v));
-  const norm = 1 / (2 * r + 1 + 2 * alpha);
+  return { r, alpha, norm: 1 / (2 * r + 1 + 2 * alpha) };
+}
+
+/**
+ * Approximate gaussian blur, O(1) per pixel at any sigma: three successive box filters per axis (one below
+ * 0.8 px, where a 3-tap kernel already fits) with running sums and replicated edges. The boxes have
+ * fractional end taps so the variance is exactly sigma², even for sub-pixel sigmas integer boxes miss.
+ * Reads the w×h source through `load`, works in `a` and `b`, returns whichever holds the result.
+ */
+function blurRows(load: RowLoader, w: number, h: number, sigma: number, a: Float32Array, b: Float32Array) {
+  const passes = sigma <= 0 ? 0 : sigma <= 0.8 ? 1 : 3;
+  const { r, alpha, norm } = boxFor(passes ? (sigma * sigma) / passes : 0);
   const pad = r + 1;
   let p = new Float64Array(w + 2 * pad);
   let q = new Float64Array(w + 2 * pad);
   for (let y = 0; y < h; y++) {
-    const o = y * w;
-    for (let x = 0; x < w; x++) p[pad + x] = plane[o + x];
-    for (let pass = 0; pass < 3; pass++) {
+    load(y, p, pad);
+    for (let pass = 0; pass < passes; pass++) {
       p.fill(p[pad], 0, pad);
       p.fill(p[pad + w - 1], pad + w);
       let s = 0;
       for (let k = -r; k <= r; k++) s += p[pad + k];
       for (let c = pad; c < pad + w; c++) {
-        q[c] = (s + alpha * (p[c - r - 1] + p[c + r + 1])) * norm;
-        s += p[c + r + 1] - p[c - r];
+        const next = p[c + r + 1];
+        q[c] = (s + alpha * (p[c - r - 1] + next)) * norm;
+        s += next - p[c - r];
       }
       [p, q] = [q, p];
     }
-    for (let x = 0; x < w; x++) plane[o + x] = p[pad + x];
+    for (let x = 0, o = y * w; x < w; x++) a[o + x] = p[pad + x];
   }
   // Vertical passes slide whole rows, so memory is walked in order instead of striding down columns.
   const acc = new Float64Array(w);
   const row = (y: number) => (y < 0 ? 0 : y >= h ? h - 1 : y) * w;
-  let src = plane;
-  let dst = tmp;
-  for (let pass = 0; pass < 3; pass++) {
+  let src = a;
+  let dst = b;
+  for (let pass = 0; pass < passes; pass++) {
     acc.fill(0);
     for (let k = -r; k <= r; k++) {
-      const o = row(k);
-      for (let x = 0; x < w; x++) acc[x] += src[o + x];
+      for (let x = 0, o = row(k); x < w; x++) acc[x] += src[o + x];
     }
     for (let y = 0; y < h; y++) {
-      const out = y * w;
-      const far = row(y - r - 1);
-      const next = row(y + r + 1);
-      const leave = row(y - r);
+      const [out, far, next, leave] = [y * w, row(y - r - 1), row(y + r + 1), row(y - r)];
       for (let x = 0; x < w; x++) {
-        const a = src[next + x];
-        dst[out + x] = (acc[x] + alpha * (src[far + x] + a)) * norm;
-        acc[x] += a - src[leave + x];
+        const v = src[next + x];
+        dst[out + x] = (acc[x] + alpha * (src[far + x] + v)) * norm;
+        acc[x] += v - src[leave + x];
       }
     }
     [src, dst] = [dst, src];
@@ -172,7 +186,101 @@ export function blurPlane(
   return src;
 }
 
+/** Gaussian-blurred copy of a w×h plane (see blurRows for the method); the input is left untouched. */
+export function blurPlane(plane: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  return blurRows(planeLoader(plane, w), w, h, sigma, new Float32Array(w * h), new Float32Array(w * h));
+}
+
+interface Coarse {
+  data: Float32Array;
+  w: number;
+  h: number;
+  /** Shrink factor: cell j is centred on full-res f·j + (f − 1)/2. */
+  f: number;
+}
+
+/** Means of k×k cells (partial at the right and bottom edges) of a w×h source, as a plane k times smaller. */
+function shrink(load: RowLoader, w: number, h: number, k: number, f: number): Coarse {
+  const [cw, ch] = [Math.ceil(w / k), Math.ceil(h / k)];
+  const data = new Float32Array(cw * ch);
+  const row = new Float64Array(w);
+  for (let y = 0; y < h; y++) {
+    load(y, row, 0);
+    for (let x = 0, o = ((y / k) | 0) * cw; x < w; x++) data[o + ((x / k) | 0)] += row[x];
+  }
+  for (let j = 0; j < ch; j++) {
+    for (let i = 0; i < cw; i++) data[j * cw + i] /= Math.min(k, w - i * k) * Math.min(k, h - j * k);
+  }
+  return { data, w: cw, h: ch, f };
+}
+
+/** Bilinear upsampling of a coarse plane into channel c of an interleaved Uint16 level (linear codes). */
+function upsampleInto(level: Uint16Array, stride: number, c: number, src: Coarse, w: number, h: number) {
+  const { data, w: cw, h: ch, f } = src;
+  const at = (x: number, n: number): [number, number, number] => {
+    const u = Math.min(Math.max((x - (f - 1) / 2) / f, 0), n - 1);
+    const i = Math.floor(u);
+    return [i, Math.min(i + 1, n - 1), u - i];
+  };
+  const [i0, i1, fx] = [new Int32Array(w), new Int32Array(w), new Float32Array(w)];
+  for (let x = 0; x < w; x++) [i0[x], i1[x], fx[x]] = at(x, cw);
+  const row = new Float32Array(cw);
+  for (let y = 0; y < h; y++) {
+    const [j0, j1, fy] = at(y, ch);
+    for (let i = 0; i < cw; i++) row[i] = data[j0 * cw + i] + (data[j1 * cw + i] - data[j0 * cw + i]) * fy;
+    for (let x = 0, o = y * w * stride + c; x < w; x++, o += stride) {
+      level[o] = toCode(row[i0[x]] + (row[i1[x]] - row[i0[x]]) * fx[x]);
+    }
+  }
+}
+
+/**
+ * Big blurs are computed on a plane shrunk by f (cost / f²) and interpolated back: shrinking by f×f cells
+ * adds variance (f² − 1)/12 and bilinear interpolation about f²/6, both subtracted from the coarse blur.
+ * Every coarse blur is then ~1.4 coarse px, smooth enough that interpolation error stays around 1 %.
+ */
+function shrinkFactor(sigma: number): number {
+  return sigma < 3 ? 1 : sigma < 6 ? 2 : sigma < 12 ? 4 : 8;
+}
+
 const EMPTY = new Uint16Array(0);
+
+/**
+ * The per-frame hot loop, kept out of closures so V8 compiles it tight. Per pixel: its quantised depth picks
+ * two levels and a blend weight from the frame's tables; then gain, encode, noise, clamp.
+ */
+function blendFrame(
+  out: Uint8Array | Uint16Array,
+  channels: number,
+  levels: Uint16Array[],
+  dq: Uint16Array,
+  tIdx: Uint8Array,
+  tWt: Float32Array,
+  gain: number,
+  lut: Float32Array,
+  maxOut: number,
+  stream: GaussianStream | null,
+  noiseSigma: number,
+  w: number,
+): void {
+  const noise = new Float32Array(w * channels);
+  for (let p0 = 0; p0 < dq.length; p0 += w) {
+    if (stream) stream.fill(noise, noiseSigma);
+    for (let x = 0; x < w; x++) {
+      const q = dq[p0 + x];
+      const i = tIdx[q];
+      const g1 = tWt[q] * gain;
+      const g0 = gain - g1;
+      const lo = levels[i];
+      const hi = levels[i + 1];
+      for (let c = 0, o = (p0 + x) * channels, z = x * channels; c < channels; c++, o++, z++) {
+        const code = (lo[o] * g0 + hi[o] * g1 + 0.5) | 0;
+        const v = lut[code > 65535 ? 65535 : code] + noise[z] + 0.5;
+        out[o] = v < 0 ? 0 : v >= maxOut ? maxOut : v | 0;
+      }
+    }
+  }
+}
 
 /**
  * Builds a renderer. Spatially varying blur is done by blending, per pixel, the two cached levels whose sigmas
@@ -196,8 +304,6 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   const ladder = blurLadder(sigma0, opts.maxSigma ?? 16);
   const top = ladder[ladder.length - 1];
   const levels: Uint16Array[] = ladder.map(() => EMPTY);
-  const var0 = ladder.map((s) => s * s);
-  const invDVar = ladder.map((s, i) => (i + 1 < ladder.length ? 1 / (ladder[i + 1] ** 2 - s * s) : 0));
   // Quantised sigma → level index, so the per-pixel search is one lookup plus at most one step.
   const Q = 32;
   const levelOf = new Uint8Array(Math.ceil(top * Q) + 2);
@@ -213,6 +319,13 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     if (d > dMax) dMax = d;
   }
 
+  // Depth quantised to 1/65535 of its range (0.003 µm over 200 µm): far finer than any blur difference.
+  const dStep = (dMax - dMin) / 65535;
+  const dq = new Uint16Array(n);
+  for (let p = 0; p < n; p++) dq[p] = dStep > 0 ? Math.round((scene.depthUm[p] - dMin) / dStep) : 0;
+  const tIdx = new Uint8Array(65536);
+  const tWt = new Float32Array(65536);
+
   const sigmaAt = (depthUm: number, focusUm: number) =>
     Math.min(top, sigma0 + Math.abs(depthUm - focusUm) * k);
   const indexOf = (s: number) => {
@@ -222,26 +335,34 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   };
 
   function buildLevels(wanted: number[]): void {
-    const todo = wanted.filter((i) => levels[i] === EMPTY);
+    const todo = wanted.filter((i) => levels[i] === EMPTY).sort((x, y) => x - y);
     if (todo.length === 0) return;
-    // Scratch planes live only for this batch: 2 × 48 MB at 12 MP that would otherwise sit idle.
+    // Scratch lives only for this batch: 2 full planes (2 × 48 MB at 12 MP) that would otherwise sit idle.
     const a = new Float32Array(n);
     const b = new Float32Array(n);
-    const tex = scene.texture;
-    for (const i of todo) {
-      const level = new Uint16Array(n * channels);
-      for (let c = 0; c < channels; c++) {
-        for (let p = 0; p < n; p++) {
-          const t = p * 3;
-          a[p] = channels === 3 ? tex[t + c] : LUMA[0] * tex[t] + LUMA[1] * tex[t + 1] + LUMA[2] * tex[t + 2];
+    for (const i of todo) levels[i] = new Uint16Array(n * channels);
+    for (let c = 0; c < channels; c++) {
+      const load = rowLoader(scene, channels === 3 ? c : -1);
+      let coarse: Coarse = { data: new Float32Array(0), w, h, f: 1 };
+      for (const i of todo) {
+        const sigma = ladder[i];
+        const f = shrinkFactor(sigma);
+        if (f === 1) {
+          const res = blurRows(load, w, h, sigma, a, b);
+          const level = levels[i];
+          for (let p = 0, o = c; p < n; p++, o += channels) level[o] = toCode(res[p]);
+          continue;
         }
-        const res = blurPlane(a, b, w, h, ladder[i]);
-        for (let p = 0; p < n; p++) {
-          const v = res[p];
-          level[p * channels + c] = v <= 0 ? 0 : v >= 1 ? 65535 : (v * 65535 + 0.5) | 0;
+        // Ascending sigmas, so each shrink starts from the previous (smaller) one: only f = 2 reads full res.
+        while (coarse.f < f) {
+          const src = coarse.f === 1 ? load : planeLoader(coarse.data, coarse.w);
+          coarse = shrink(src, coarse.w, coarse.h, 2, coarse.f * 2);
         }
+        const rest = Math.sqrt(Math.max(0, sigma * sigma - (f * f - 1) / 12 - (f * f) / 6)) / f;
+        const [ca, cb] = [new Float32Array(coarse.data.length), new Float32Array(coarse.data.length)];
+        const data = blurRows(planeLoader(coarse.data, coarse.w), coarse.w, coarse.h, rest, ca, cb);
+        upsampleInto(levels[i], channels, c, { ...coarse, data }, w, h);
       }
-      levels[i] = level;
     }
   }
 
@@ -264,36 +385,19 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     if (out.length !== len || (bitDepth === 8) !== out instanceof Uint8Array) {
       throw new RangeError(`out buffer must be a ${bitDepth}-bit array of ${len} samples`);
     }
-    const lut = encoderLut(bitDepth, transfer);
-    const gain = fo.exposureGain ?? opts.exposureGain ?? 1;
-    const noiseSigma = (fo.noise ?? opts.noise ?? 0) * maxOut;
-    const stream =
-      noiseSigma > 0 ? new GaussianStream(fo.seed ?? hashSeed(baseSeed, 0x6e6f6973, focusUm)) : null;
-    const noise = new Float32Array(w * channels);
-    const depth = scene.depthUm;
-    const last = ladder.length - 2;
-    for (let y = 0; y < h; y++) {
-      if (stream) stream.fill(noise, noiseSigma);
-      for (let x = 0; x < w; x++) {
-        const p = y * w + x;
-        let s = sigma0 + Math.abs(depth[p] - focusUm) * k;
-        if (s > top) s = top;
-        let i = levelOf[(s * Q) | 0];
-        if (i < last && s >= ladder[i + 1]) i++;
-        const wt = (s * s - var0[i]) * invDVar[i];
-        const lo = levels[i];
-        const hi = levels[i + 1];
-        const base = p * channels;
-        for (let c = 0; c < channels; c++) {
-          const a = lo[base + c];
-          let code = ((a + (hi[base + c] - a) * wt) * gain + 0.5) | 0;
-          if (code > 65535) code = 65535;
-          else if (code < 0) code = 0;
-          const v = lut[code] + noise[x * channels + c] + 0.5;
-          out[base + c] = v < 0 ? 0 : v >= maxOut ? maxOut : v | 0;
-        }
-      }
+    // Sigma depends on depth alone, so one table over the quantised depths replaces per-pixel maths.
+    for (let q = 0; q < 65536; q++) {
+      const s = sigmaAt(dMin + q * dStep, focusUm);
+      const i = indexOf(s);
+      tIdx[q] = i;
+      tWt[q] = (s * s - ladder[i] ** 2) / (ladder[i + 1] ** 2 - ladder[i] ** 2);
     }
+    const noiseSigma = (fo.noise ?? opts.noise ?? 0) * maxOut;
+    const seed = fo.seed ?? hashSeed(baseSeed, 0x6e6f6973, focusUm);
+    const gain = Math.max(0, fo.exposureGain ?? opts.exposureGain ?? 1);
+    const stream = noiseSigma > 0 ? new GaussianStream(seed) : null;
+    const lut = encoderLut(bitDepth, transfer);
+    blendFrame(out, channels, levels, dq, tIdx, tWt, gain, lut, maxOut, stream, noiseSigma, w);
     return { width: w, height: h, channels, bitDepth, data: out };
   }
 

@@ -154,162 +154,125 @@ function paintNoise(w: number, h: number, paletteRng: Rng, rng: Rng): Float32Arr
   return tex;
 }
 
-/**
- * Blends `col` into tex over rows y0..y1 where coverage(x, y) > 0; `span` bounds the x range per row so
- * long diagonal strokes cost their area, not their bounding box.
- */
-function stamp(
-  tex: Float32Array,
-  w: number,
-  h: number,
-  y0: number,
-  y1: number,
-  span: (y: number) => [number, number],
-  coverage: (x: number, y: number) => number,
-  col: Rgb,
-  alpha: number,
-): void {
-  for (let y = Math.max(0, Math.floor(y0)); y <= Math.min(h - 1, Math.ceil(y1)); y++) {
-    const [a, b] = span(y);
-    for (let x = Math.max(0, Math.floor(a)); x <= Math.min(w - 1, Math.ceil(b)); x++) {
-      const c = coverage(x, y) * alpha;
-      if (c <= 0) continue;
-      const o = (y * w + x) * 3;
-      tex[o] += (col[0] - tex[o]) * c;
-      tex[o + 1] += (col[1] - tex[o + 1]) * c;
-      tex[o + 2] += (col[2] - tex[o + 2]) * c;
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** Anti-aliased shapes blended over the texture; coverage is 1 px of linear falloff at every edge. */
+class Painter {
+  constructor(
+    readonly tex: Float32Array,
+    readonly w: number,
+    readonly h: number,
+  ) {}
+
+  /** Clipped integer range [lo, hi] of rows or columns covering [a, b]. */
+  private clip(a: number, b: number, size: number): [number, number] {
+    return [Math.max(0, Math.floor(a)), Math.min(size - 1, Math.ceil(b))];
+  }
+
+  private put(x: number, y: number, col: Rgb, a: number): void {
+    if (a <= 0) return;
+    const o = (y * this.w + x) * 3;
+    const t = this.tex;
+    t[o] += (col[0] - t[o]) * a;
+    t[o + 1] += (col[1] - t[o + 1]) * a;
+    t[o + 2] += (col[2] - t[o + 2]) * a;
+  }
+
+  /** Filled disc, or a ring of half-width `ring` when ring > 0. */
+  disc(cx: number, cy: number, r: number, ring: number, col: Rgb, alpha: number): void {
+    const R = r + ring + 1;
+    const [y0, y1] = this.clip(cy - R, cy + R, this.h);
+    for (let y = y0; y <= y1; y++) {
+      const half = Math.sqrt(Math.max(0, R * R - (y - cy) ** 2));
+      const [x0, x1] = this.clip(cx - half, cx + half, this.w);
+      for (let x = x0; x <= x1; x++) {
+        const d = Math.hypot(x - cx, y - cy);
+        this.put(x, y, col, alpha * clamp01(ring > 0 ? ring + 0.5 - Math.abs(d - r) : r + 0.5 - d));
+      }
+    }
+  }
+
+  /** Capsule of half-width hw from (ax, ay) to (bx, by). */
+  segment(ax: number, ay: number, bx: number, by: number, hw: number, col: Rgb, alpha: number): void {
+    const dx = bx - ax;
+    const dy = by - ay;
+    const len2 = dx * dx + dy * dy || 1e-9;
+    const pad = hw + 1;
+    const [y0, y1] = this.clip(Math.min(ay, by) - pad, Math.max(ay, by) + pad, this.h);
+    for (let y = y0; y <= y1; y++) {
+      // Only the stretch of centre line within `pad` rows of y can touch this row: long diagonal
+      // strokes then cost their area, not their bounding box.
+      let ta = 0;
+      let tb = 1;
+      if (Math.abs(dy) > 1e-9) {
+        const p = (y - pad - ay) / dy;
+        const q = (y + pad - ay) / dy;
+        ta = Math.max(0, Math.min(p, q));
+        tb = Math.min(1, Math.max(p, q));
+      }
+      const xa = ax + dx * ta;
+      const xb = ax + dx * tb;
+      const [x0, x1] = this.clip(Math.min(xa, xb) - pad, Math.max(xa, xb) + pad, this.w);
+      for (let x = x0; x <= x1; x++) {
+        const t = clamp01(((x - ax) * dx + (y - ay) * dy) / len2);
+        this.put(x, y, col, alpha * clamp01(hw + 0.5 - Math.hypot(x - ax - dx * t, y - ay - dy * t)));
+      }
+    }
+  }
+
+  /** Opaque ellipse; marks `mask` where the pixel is fully inside (the rim is anti-aliased, not flat). */
+  ellipse(cx: number, cy: number, rx: number, ry: number, col: Rgb, mask: Uint8Array): void {
+    const rmin = Math.min(rx, ry);
+    const [y0, y1] = this.clip(cy - ry - 1, cy + ry + 1, this.h);
+    const [x0, x1] = this.clip(cx - rx - 1, cx + rx + 1, this.w);
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        // Signed distance approximated by scaling the normalised radius by the shorter semi-axis.
+        const d = (Math.hypot((x - cx) / rx, (y - cy) / ry) - 1) * rmin;
+        this.put(x, y, col, clamp01(0.5 - d));
+        if (d <= -0.5) mask[y * this.w + x] = 1;
+      }
     }
   }
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
-
-/** Anti-aliased disc (ring when ringHalfWidth > 0) of radius r at (cx, cy). */
-function drawDisc(
-  tex: Float32Array,
-  w: number,
-  h: number,
-  cx: number,
-  cy: number,
-  r: number,
-  ringHalfWidth: number,
-  col: Rgb,
-  alpha: number,
-) {
-  const R = r + ringHalfWidth + 1;
-  stamp(
-    tex,
-    w,
-    h,
-    cy - R,
-    cy + R,
-    (y) => {
-      const half = Math.sqrt(Math.max(0, R * R - (y - cy) ** 2));
-      return [cx - half, cx + half];
-    },
-    (x, y) => {
-      const d = Math.hypot(x - cx, y - cy);
-      return ringHalfWidth > 0 ? clamp01(ringHalfWidth + 0.5 - Math.abs(d - r)) : clamp01(r + 0.5 - d);
-    },
-    col,
-    alpha,
-  );
-}
-
-/** Anti-aliased capsule from (x0, y0) to (x1, y1) with half-width hw. */
-function drawSegment(
-  tex: Float32Array,
-  w: number,
-  h: number,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  hw: number,
-  col: Rgb,
-  alpha: number,
-) {
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  const len2 = dx * dx + dy * dy || 1e-9;
-  const pad = hw + 1;
-  stamp(
-    tex,
-    w,
-    h,
-    Math.min(y0, y1) - pad,
-    Math.max(y0, y1) + pad,
-    (y) => {
-      // Parameter range where the centre line is within `pad` rows of y, widened by pad horizontally.
-      let ta = 0;
-      let tb = 1;
-      if (Math.abs(dy) > 1e-9) {
-        const p = (y - pad - y0) / dy;
-        const q = (y + pad - y0) / dy;
-        ta = Math.max(0, Math.min(p, q));
-        tb = Math.min(1, Math.max(p, q));
-      }
-      const xa = x0 + dx * ta;
-      const xb = x0 + dx * tb;
-      return [Math.min(xa, xb) - pad, Math.max(xa, xb) + pad];
-    },
-    (x, y) => {
-      const t = clamp01(((x - x0) * dx + (y - y0) * dy) / len2);
-      return clamp01(hw + 0.5 - Math.hypot(x - x0 - dx * t, y - y0 - dy * t));
-    },
-    col,
-    alpha,
-  );
-}
-
 /** Sharp edges at many scales on top of the noise: discs, rings, bars, thin wandering strokes and specks. */
 function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
+  const paint = new Painter(tex, w, h);
   const area = w * h;
   const small = Math.min(w, h);
   const colour = (): Rgb => hsvToLinear(rng(), 0.3 + 0.7 * rng(), 0.15 + 0.85 * rng());
-  // Partial alpha on large shapes keeps the noise detail visible through them: no accidental flat areas.
   const logUniform = (a: number, b: number) => a * (b / a) ** rng();
   for (let n = Math.max(12, Math.round(area / 5000)); n > 0; n--) {
     const r = logUniform(2, Math.max(3, small / 14));
     const ring = rng() < 0.35 ? 0.5 + rng() * 1.5 : 0;
-    drawDisc(tex, w, h, rng() * w, rng() * h, r, ring, colour(), ring ? 0.9 : 0.35 + 0.45 * rng());
+    // Partial alpha on filled discs keeps the noise detail visible through them: no accidental flat areas.
+    paint.disc(rng() * w, rng() * h, r, ring, colour(), ring ? 0.9 : 0.35 + 0.45 * rng());
   }
   for (let n = Math.max(6, Math.round(area / 20000)); n > 0; n--) {
-    const x = rng() * w;
-    const y = rng() * h;
-    const len = logUniform(8, Math.max(10, small / 4));
-    const a = rng() * Math.PI * 2;
-    drawSegment(
-      tex,
-      w,
-      h,
-      x,
-      y,
-      x + Math.cos(a) * len,
-      y + Math.sin(a) * len,
-      1 + rng() * 3,
-      colour(),
-      0.5 + 0.5 * rng(),
-    );
+    const [x, y, len, a] = [
+      rng() * w,
+      rng() * h,
+      logUniform(8, Math.max(10, small / 4)),
+      rng() * 2 * Math.PI,
+    ];
+    const hw = 1 + rng() * 3;
+    paint.segment(x, y, x + Math.cos(a) * len, y + Math.sin(a) * len, hw, colour(), 0.5 + 0.5 * rng());
   }
   for (let n = Math.max(6, Math.round(area / 30000)); n > 0; n--) {
-    let x = rng() * w;
-    let y = rng() * h;
-    let a = rng() * Math.PI * 2;
+    let [x, y, a] = [rng() * w, rng() * h, rng() * 2 * Math.PI];
     const col = colour();
     const hw = 0.3 + rng() * 0.4;
     for (let k = 4 + Math.floor(rng() * 12); k > 0; k--) {
       const len = 4 + rng() * 14;
       a += (rng() - 0.5) * 1.2;
-      const nx = x + Math.cos(a) * len;
-      const ny = y + Math.sin(a) * len;
-      drawSegment(tex, w, h, x, y, nx, ny, hw, col, 1);
-      x = nx;
-      y = ny;
+      const [nx, ny] = [x + Math.cos(a) * len, y + Math.sin(a) * len];
+      paint.segment(x, y, nx, ny, hw, col, 1);
+      [x, y] = [nx, ny];
     }
   }
   for (let n = Math.max(20, Math.round(area / 400)); n > 0; n--) {
-    drawDisc(tex, w, h, rng() * w, rng() * h, 0.6 + rng() * 1.2, 0, colour(), 0.7 + 0.3 * rng());
+    paint.disc(rng() * w, rng() * h, 0.6 + rng() * 1.2, 0, colour(), 0.7 + 0.3 * rng());
   }
 }
 
@@ -319,38 +282,20 @@ function paintFlatRegions(
   mask: Uint8Array,
   w: number,
   h: number,
-  fraction: number,
+  f: number,
   rng: Rng,
 ): void {
-  if (fraction <= 0) return;
+  if (f <= 0) return;
+  const paint = new Painter(tex, w, h);
   const count = 1 + Math.floor(rng() * 2);
   for (let n = 0; n < count; n++) {
     const aspect = 0.6 + rng();
-    const a = (fraction * w * h) / count / Math.PI;
+    const a = (f * w * h) / count / Math.PI;
     const rx = Math.min(Math.sqrt(a * aspect), w * 0.45);
     const ry = Math.min(Math.sqrt(a / aspect), h * 0.45);
     const cx = rx + 1 + rng() * Math.max(0, w - 2 * rx - 2);
     const cy = ry + 1 + rng() * Math.max(0, h - 2 * ry - 2);
-    const col = hsvToLinear(rng(), 0.2 + 0.5 * rng(), 0.35 + 0.4 * rng());
-    const rmin = Math.min(rx, ry);
-    // Signed distance approximated by scaling the normalised radius by the shorter semi-axis.
-    const dist = (x: number, y: number) => (Math.hypot((x - cx) / rx, (y - cy) / ry) - 1) * rmin;
-    stamp(
-      tex,
-      w,
-      h,
-      cy - ry - 1,
-      cy + ry + 1,
-      () => [cx - rx - 1, cx + rx + 1],
-      (x, y) => clamp01(0.5 - dist(x, y)),
-      col,
-      1,
-    );
-    for (let y = Math.max(0, Math.floor(cy - ry)); y <= Math.min(h - 1, Math.ceil(cy + ry)); y++) {
-      for (let x = Math.max(0, Math.floor(cx - rx)); x <= Math.min(w - 1, Math.ceil(cx + rx)); x++) {
-        if (dist(x, y) <= -0.5) mask[y * w + x] = 1;
-      }
-    }
+    paint.ellipse(cx, cy, rx, ry, hsvToLinear(rng(), 0.2 + 0.5 * rng(), 0.35 + 0.4 * rng()), mask);
   }
 }
 

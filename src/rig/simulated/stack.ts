@@ -110,7 +110,7 @@ export function truthImage(
   channels: 1 | 3 = 3,
   transfer: Transfer = 'srgb',
 ): Frame {
-  return encodeTexture(scene.texture, scene.width, scene.height, bitDepth, channels, transfer);
+  return encodeTexture(scene, bitDepth, channels, transfer);
 }
 
 /** Per pixel, the fractional frame index where the surface is in focus: (depthUm − focusUm[0]) / step. */

@@ -57,6 +57,9 @@ export function updateRows(
 ): void {
   const { score, best, index, aux, confidence, mask, width, height } = v;
   const previous = frameIndex - 1;
+  // The running mean of the scores, kept as 255 × mean/best: mean' = (ratio·best·k + s) / (k + 1).
+  const keep = frameIndex / (255 * (frameIndex + 1));
+  const add = 1 / (frameIndex + 1);
   for (let y = start; y < end; y++) {
     majorityRow(mask, 0, width, height, y, filtered);
     let anyWin = 0;
@@ -74,16 +77,16 @@ export function updateRows(
         continue;
       }
       const b = best[p];
-      const mean = ((confidence[p] / 255) * b * frameIndex + s) / (frameIndex + 1);
+      const mean = confidence[p] * b * keep + s * add;
       if (filtered[x] === 1) {
         anyWin = 1;
-        aux[p] = index[p] === previous && s > 0 ? Math.round(Math.min(1, b / s) * AUX_SCALE) : AUX_UNKNOWN;
+        aux[p] = index[p] === previous && s > 0 ? ((b < s ? b / s : 1) * AUX_SCALE + 0.5) | 0 : AUX_UNKNOWN;
         index[p] = frameIndex;
         best[p] = s;
-        confidence[p] = s > 0 ? Math.round(Math.min(1, mean / s) * 255) : 255;
+        confidence[p] = s > 0 && mean < s ? ((mean / s) * 255 + 0.5) | 0 : 255;
       } else {
         if (index[p] === previous) aux[p] = vertexCode(aux[p], b, s);
-        confidence[p] = b > 0 ? Math.round(Math.min(1, mean / b) * 255) : 255;
+        confidence[p] = b > 0 && mean < b ? ((mean / b) * 255 + 0.5) | 0 : 255;
       }
     }
     for (let x = 0; x < width; x++) mask[row + x] = (mask[row + x] & 1) | (filtered[x] << 1);

@@ -1,34 +1,82 @@
-// Luminance rows for the focus measures, read straight from an interleaved frame.
-// Rows outside the image replicate the edge row, so every image row gets a full neighbourhood.
+// Luminance for the focus measures, read straight from an interleaved frame, optionally binned
+// into cells of cell×cell pixels. Rows outside the image replicate the edge, so every row of cells
+// gets a full neighbourhood.
 
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
 const LUMA_B = 0.114;
 
-/** Writes rows [firstRow, firstRow + rows) of the frame's luminance (0–1) into `out`. */
-export function luminanceRows(
+export interface LuminanceSource {
+  data: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  maxValue: number;
+  /** Pixels per cell side (1 = per pixel, 2 = 2×2 bins). */
+  cell: number;
+}
+
+/** Writes cell rows [firstRow, firstRow + rows) of luminance (0–1), ceil(width / cell) wide, into `out`. */
+export function luminanceRows(src: LuminanceSource, firstRow: number, rows: number, out: Float32Array): void {
+  const { data, width, height, channels, maxValue, cell } = src;
+  const cellRows = Math.ceil(height / cell);
+  const cellsWide = Math.ceil(width / cell);
+  const lastX = width - 1;
+  const lastY = height - 1;
+  // Weights fold in the 1/maxValue scaling and the 1/cell² mean of a bin.
+  const k = 1 / (maxValue * cell * cell);
+  const r = channels === 3 ? LUMA_R * k : k;
+  const g = LUMA_G * k;
+  const b = LUMA_B * k;
+  for (let i = 0; i < rows; i++) {
+    const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
+    const o = i * cellsWide;
+    if (cell === 2 && channels === 3) {
+      binnedRgbRow(data, width, Math.min(lastY, 2 * cy) * width, Math.min(lastY, 2 * cy + 1) * width, r, g, b, out, o);
+      continue;
+    }
+    out.fill(0, o, o + cellsWide);
+    for (let dy = 0; dy < cell; dy++) {
+      const y = Math.min(lastY, cy * cell + dy);
+      const rowStart = y * width;
+      for (let dx = 0; dx < cell; dx++) {
+        if (channels === 3) {
+          for (let cx = 0; cx < cellsWide; cx++) {
+            const x = Math.min(lastX, cx * cell + dx);
+            const s = (rowStart + x) * 3;
+            out[o + cx] += data[s] * r + data[s + 1] * g + data[s + 2] * b;
+          }
+        } else {
+          for (let cx = 0; cx < cellsWide; cx++) out[o + cx] += data[rowStart + Math.min(lastX, cx * cell + dx)] * r;
+        }
+      }
+    }
+  }
+}
+
+/** The hot case (RGB frames of 2 MP and more): one row of 2×2 bins, without per-pixel clamping. */
+function binnedRgbRow(
   data: Uint8Array | Uint16Array,
   width: number,
-  height: number,
-  channels: 1 | 3,
-  maxValue: number,
-  firstRow: number,
-  rows: number,
+  row0: number,
+  row1: number,
+  r: number,
+  g: number,
+  b: number,
   out: Float32Array,
+  o: number,
 ): void {
-  const inv = 1 / maxValue;
-  const r = LUMA_R * inv;
-  const g = LUMA_G * inv;
-  const b = LUMA_B * inv;
-  for (let i = 0; i < rows; i++) {
-    const y = Math.min(height - 1, Math.max(0, firstRow + i));
-    const o = i * width;
-    if (channels === 3) {
-      let s = y * width * 3;
-      for (let x = 0; x < width; x++, s += 3) out[o + x] = data[s] * r + data[s + 1] * g + data[s + 2] * b;
-    } else {
-      const s = y * width;
-      for (let x = 0; x < width; x++) out[o + x] = data[s + x] * inv;
-    }
+  const pairs = width >> 1;
+  let s0 = row0 * 3;
+  let s1 = row1 * 3;
+  for (let cx = 0; cx < pairs; cx++, s0 += 6, s1 += 6) {
+    const red = data[s0] + data[s0 + 3] + data[s1] + data[s1 + 3];
+    const green = data[s0 + 1] + data[s0 + 4] + data[s1 + 1] + data[s1 + 4];
+    const blue = data[s0 + 2] + data[s0 + 5] + data[s1 + 2] + data[s1 + 5];
+    out[o + cx] = red * r + green * g + blue * b;
+  }
+  if (width & 1) {
+    // The last cell of an odd width holds one column: count it twice, as the clamped generic path does.
+    out[o + pairs] = 2 * ((data[s0] + data[s1]) * r + (data[s0 + 1] + data[s1 + 1]) * g + (data[s0 + 2] + data[s1 + 2]) * b);
   }
 }

@@ -1,27 +1,37 @@
 // The `pyramid` merge: Laplacian-pyramid fusion that keeps, at every level, the coefficients of the
 // frame that is sharpest there (Burt & Kolczynski 1993; the approach enfuse and focus-stack take).
 //
-//   frame ─REDUCE─► G1 ─REDUCE─► … ─► GL        Lk = Gk − EXPAND(Gk+1)
-//   level 0 decisions: the focus measure (shared with the depth map), filtered by majority
+//   frame ─► luma Y ─REDUCE─► G1 ─REDUCE─► … ─► GL          Lk = Gk − EXPAND(Gk+1)
+//   level 0 decisions: the focus measure's (shared with the depth map), filtered by majority
 //   levels ≥ 1: local energy of Lk over 3×3, raw decision, then the same majority filter
 //   residual GL: averaged over all frames (its blur carries no focus information)
+//   chroma Cb, Cr: taken from the level-0 winner, like the depthmap merge takes colour
+// The pyramid runs on luma only: detail lives in luma, the eye resolves chroma far less finely, and
+// one channel instead of three makes the merge fast enough to keep up with a camera on a Pi.
 // Every level is a shared buffer split by rows between workers; each step reads only buffers that
 // an earlier step (before a barrier) finished, so results do not depend on the number of workers.
 import { majorityRow } from './consistency.js';
-import { expandRow, reduceFrameRows, reduceRows } from './pyramid-ops.js';
+import { expandRow, reduceRows } from './pyramid-ops.js';
 import type { PyramidLayout, StackGeometry } from '../workers/layout.js';
 
-/** Fused coefficients of 8-bit stacks are kept as Int16 scaled by this (coefficients lie in −1…1). */
+/** Fused coefficients and chroma of 8-bit stacks are kept as Int16 scaled by this (values lie in −1…1). */
 export const INT16_COEFFICIENT_SCALE = 16000;
+
+// Full-range BT.601 (JPEG) YCbCr, on samples scaled to 0–1 with chroma centred on 0.
+const KR = 0.299;
+const KG = 0.587;
+const KB = 0.114;
 
 export interface PyramidViews {
   g: StackGeometry;
   layout: PyramidLayout;
   maxValue: number;
   frame: Uint8Array | Uint16Array;
-  mask: Uint8Array;
+  luma: Float32Array;
   gauss: Float32Array;
   fused: Int16Array | Float32Array;
+  /** Cb, Cr of the winners, interleaved; null for grey stacks. */
+  chroma: Int16Array | Float32Array | null;
   fusedScale: number;
   bestActivity: Float32Array;
   activity: Float32Array;
@@ -32,93 +42,62 @@ export interface PyramidViews {
 /** Scratch rows, sized for the widest level; one set per worker. */
 export interface PyramidScratch {
   tmp: Float32Array;
-  rows: Float32Array[];
+  row: Float32Array;
   energy: Float32Array[];
   filtered: Uint8Array;
 }
 
-export function createPyramidScratch(width: number, channels: number): PyramidScratch {
+export function createPyramidScratch(width: number): PyramidScratch {
   return {
     tmp: new Float32Array(width),
-    rows: Array.from({ length: channels }, () => new Float32Array(width)),
+    row: new Float32Array(width),
     energy: [0, 1, 2].map(() => new Float32Array(width)),
     filtered: new Uint8Array(width),
   };
 }
 
-/** Gk+1 rows [start, end) from Gk (k = 0 reads the frame itself). */
-export function reduceLevel(
-  v: PyramidViews,
-  level: number,
-  start: number,
-  end: number,
-  s: PyramidScratch,
-): void {
-  const { g, layout } = v;
-  const src = layout.levels[level];
-  const dst = layout.levels[level + 1];
-  if (level === 0) {
-    reduceFrameRows(
-      v.frame,
-      g.width,
-      g.height,
-      g.channels,
-      v.maxValue,
-      v.gauss,
-      dst.gaussOffset,
-      dst.width,
-      dst.height,
-      start,
-      end,
-      s.tmp,
-    );
+/** Luma rows [start, end) of the frame, 0–1. */
+export function lumaRows(v: PyramidViews, start: number, end: number): void {
+  const { width, channels } = v.g;
+  const inv = 1 / v.maxValue;
+  const { frame, luma } = v;
+  if (channels === 1) {
+    for (let p = start * width; p < end * width; p++) luma[p] = frame[p] * inv;
     return;
   }
-  for (let c = 0; c < g.channels; c++) {
-    reduceRows(
-      v.gauss,
-      src.gaussOffset + c * src.width * src.height,
-      src.width,
-      src.height,
-      v.gauss,
-      dst.gaussOffset + c * dst.width * dst.height,
-      dst.width,
-      start,
-      end,
-      s.tmp,
-    );
+  const r = KR * inv;
+  const g = KG * inv;
+  const b = KB * inv;
+  for (let p = start * width, s = p * 3; p < end * width; p++, s += 3) {
+    luma[p] = frame[s] * r + frame[s + 1] * g + frame[s + 2] * b;
   }
 }
 
-/** Lk row y of every channel into s.rows (k ≥ 1). */
+/** Gk+1 rows [start, end) from Gk (k = 0 reads the luma plane). */
+export function reduceLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+  const src = v.layout.levels[level];
+  const dst = v.layout.levels[level + 1];
+  const source = level === 0 ? v.luma : v.gauss;
+  const sourceOffset = level === 0 ? 0 : src.gaussOffset;
+  reduceRows(source, sourceOffset, src.width, src.height, v.gauss, dst.gaussOffset, dst.width, start, end, s.tmp);
+}
+
+/** Lk row y into s.row (k ≥ 0). */
 function laplacianRow(v: PyramidViews, level: number, y: number, s: PyramidScratch): void {
   const here = v.layout.levels[level];
   const next = v.layout.levels[level + 1];
-  for (let c = 0; c < v.g.channels; c++) {
-    const out = s.rows[c];
-    expandRow(
-      v.gauss,
-      next.gaussOffset + c * next.width * next.height,
-      next.width,
-      next.height,
-      y,
-      here.width,
-      out,
-      s.tmp,
-    );
-    const g = here.gaussOffset + c * here.width * here.height + y * here.width;
-    for (let x = 0; x < here.width; x++) out[x] = v.gauss[g + x] - out[x];
-  }
+  const out = s.row;
+  expandRow(v.gauss, next.gaussOffset, next.width, next.height, y, here.width, out, s.tmp);
+  const source = level === 0 ? v.luma : v.gauss;
+  const g = (level === 0 ? 0 : here.gaussOffset) + y * here.width;
+  for (let x = 0; x < here.width; x++) out[x] = source[g + x] - out[x];
 }
 
 function energyRow(v: PyramidViews, level: number, y: number, s: PyramidScratch, out: Float32Array): void {
   laplacianRow(v, level, y, s);
   const w = v.layout.levels[level].width;
-  out.fill(0, 0, w);
-  for (let c = 0; c < v.g.channels; c++) {
-    const r = s.rows[c];
-    for (let x = 0; x < w; x++) out[x] += r[x] * r[x];
-  }
+  const r = s.row;
+  for (let x = 0; x < w; x++) out[x] = r[x] * r[x];
 }
 
 /** Levels ≥ 1, rows [start, end) of `level`: this frame's activity and the raw decision. */
@@ -134,9 +113,9 @@ export function decideLevel(
   const { width: w, height: h, levelOffset } = v.layout.levels[level];
   const factor = 1 + margin;
   const [e0, e1, e2] = s.energy;
-  let above = e0,
-    here = e1,
-    below = e2;
+  let above = e0;
+  let here = e1;
+  let below = e2;
   energyRow(v, level, Math.max(0, start - 1), s, above);
   energyRow(v, level, start, s, here);
   for (let y = start; y < end; y++) {
@@ -158,118 +137,93 @@ export function decideLevel(
 }
 
 /** Levels ≥ 1, rows [start, end): filter the decisions and take the winners' coefficients. */
-export function updateLevel(
-  v: PyramidViews,
-  level: number,
-  start: number,
-  end: number,
-  s: PyramidScratch,
-): void {
+export function updateLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
   const { width: w, height: h, levelOffset, fusedOffset } = v.layout.levels[level];
-  const plane = w * h;
   for (let y = start; y < end; y++) {
     majorityRow(v.levelMask, levelOffset, w, h, y, s.filtered);
     const firstWin = s.filtered.indexOf(1);
     if (firstWin === -1 || firstWin >= w) continue;
     laplacianRow(v, level, y, s);
     const row = y * w;
-    for (let x = 0; x < w; x++) {
+    for (let x = firstWin; x < w; x++) {
       if (s.filtered[x] !== 1) continue;
       v.bestActivity[levelOffset + row + x] = v.activity[levelOffset + row + x];
-      for (let c = 0; c < v.g.channels; c++)
-        v.fused[fusedOffset + c * plane + row + x] = s.rows[c][x] * v.fusedScale;
+      v.fused[fusedOffset + row + x] = s.row[x] * v.fusedScale;
     }
   }
 }
 
-/** Level 0, row y: take L0 of this frame where the depth decisions (in `wins`) chose it. */
+/** Level 0, pixel row y: take L0 and the chroma of this frame where the depth decisions (in `wins`) chose it. */
 export function updateLevel0Row(v: PyramidViews, y: number, wins: Uint8Array, s: PyramidScratch): void {
-  const { width, height, channels } = v.g;
-  const next = v.layout.levels[1];
-  const inv = 1 / v.maxValue;
-  const plane = width * height;
+  const { width, channels } = v.g;
+  laplacianRow(v, 0, y, s);
   const row = y * width;
-  for (let c = 0; c < channels; c++) {
-    const up = s.rows[c];
-    expandRow(
-      v.gauss,
-      next.gaussOffset + c * next.width * next.height,
-      next.width,
-      next.height,
-      y,
-      width,
-      up,
-      s.tmp,
-    );
-    const f = c * plane + row;
-    for (let x = 0, src = row * channels + c; x < width; x++, src += channels) {
-      if (wins[x] === 1) v.fused[f + x] = (v.frame[src] * inv - up[x]) * v.fusedScale;
-    }
+  const scale = v.fusedScale;
+  const { fused, chroma, frame } = v;
+  for (let x = 0; x < width; x++) if (wins[x] === 1) fused[row + x] = s.row[x] * scale;
+  if (channels === 1 || !chroma) return;
+  const k = scale / v.maxValue;
+  for (let x = 0, p = row * 3; x < width; x++, p += 3) {
+    if (wins[x] !== 1) continue;
+    const r = frame[p];
+    const g = frame[p + 1];
+    const b = frame[p + 2];
+    const luma = KR * r + KG * g + KB * b;
+    chroma[2 * (row + x)] = ((b - luma) / (2 * (1 - KB))) * k;
+    chroma[2 * (row + x) + 1] = ((r - luma) / (2 * (1 - KR))) * k;
   }
 }
 
 /** Residual rows [start, end): add this frame's GL to the running sum. */
 export function addResidual(v: PyramidViews, start: number, end: number): void {
   const top = v.layout.levels[v.g.levels];
-  const plane = top.width * top.height;
-  for (let c = 0; c < v.g.channels; c++) {
-    const base = c * plane;
-    for (let p = start * top.width; p < end * top.width; p++)
-      v.residual[base + p] += v.gauss[top.gaussOffset + base + p];
-  }
+  for (let p = start * top.width; p < end * top.width; p++) v.residual[p] += v.gauss[top.gaussOffset + p];
 }
 
 /** Collapse, residual level: GL := mean residual, rows [start, end). */
 export function collapseResidual(v: PyramidViews, frames: number, start: number, end: number): void {
   const top = v.layout.levels[v.g.levels];
-  const plane = top.width * top.height;
-  for (let c = 0; c < v.g.channels; c++) {
-    const base = c * plane;
-    for (let p = start * top.width; p < end * top.width; p++)
-      v.gauss[top.gaussOffset + base + p] = v.residual[base + p] / frames;
-  }
+  for (let p = start * top.width; p < end * top.width; p++) v.gauss[top.gaussOffset + p] = v.residual[p] / frames;
 }
 
 /**
- * Collapse, level k ≥ 0, rows [start, end): Gk := fused Lk + EXPAND(Gk+1). Level 0 writes the
- * final image into the frame buffer, rounded and clamped to the input's sample range.
+ * Collapse, level k ≥ 0, rows [start, end): Gk := fused Lk + EXPAND(Gk+1). Level 0 recombines the
+ * luma with the winners' chroma and writes the final image into the frame buffer, rounded and
+ * clamped to the input's sample range.
  */
-export function collapseLevel(
-  v: PyramidViews,
-  level: number,
-  start: number,
-  end: number,
-  s: PyramidScratch,
-): void {
+export function collapseLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
   const here = v.layout.levels[level];
   const next = v.layout.levels[level + 1];
-  const plane = here.width * here.height;
   const inv = 1 / v.fusedScale;
-  const channels = v.g.channels;
+  const max = v.maxValue;
+  const { fused, chroma, frame } = v;
+  const up = s.row;
   for (let y = start; y < end; y++) {
-    for (let c = 0; c < channels; c++) {
-      const up = s.rows[c];
-      expandRow(
-        v.gauss,
-        next.gaussOffset + c * next.width * next.height,
-        next.width,
-        next.height,
-        y,
-        here.width,
-        up,
-        s.tmp,
-      );
-      const f = here.fusedOffset + c * plane + y * here.width;
-      if (level > 0) {
-        const g = here.gaussOffset + c * plane + y * here.width;
-        for (let x = 0; x < here.width; x++) v.gauss[g + x] = v.fused[f + x] * inv + up[x];
-      } else {
-        const max = v.maxValue;
-        for (let x = 0, o = y * here.width * channels + c; x < here.width; x++, o += channels) {
-          const value = Math.round((v.fused[f + x] * inv + up[x]) * max);
-          v.frame[o] = value < 0 ? 0 : value > max ? max : value;
-        }
-      }
+    expandRow(v.gauss, next.gaussOffset, next.width, next.height, y, here.width, up, s.tmp);
+    const f = here.fusedOffset + y * here.width;
+    if (level > 0) {
+      const g = here.gaussOffset + y * here.width;
+      for (let x = 0; x < here.width; x++) v.gauss[g + x] = fused[f + x] * inv + up[x];
+      continue;
+    }
+    if (v.g.channels === 1 || !chroma) {
+      for (let x = 0, o = y * here.width; x < here.width; x++, o++) frame[o] = toSample((fused[f + x] * inv + up[x]) * max, max);
+      continue;
+    }
+    for (let x = 0, o = y * here.width * 3; x < here.width; x++, o += 3) {
+      const luma = (fused[f + x] * inv + up[x]) * max;
+      const cb = chroma[2 * (f + x)] * inv * max;
+      const cr = chroma[2 * (f + x) + 1] * inv * max;
+      const r = luma + 2 * (1 - KR) * cr;
+      const b = luma + 2 * (1 - KB) * cb;
+      frame[o] = toSample(r, max);
+      frame[o + 1] = toSample((luma - KR * r - KB * b) / KG, max);
+      frame[o + 2] = toSample(b, max);
     }
   }
+}
+
+function toSample(value: number, max: number): number {
+  const v = Math.round(value);
+  return v < 0 ? 0 : v > max ? max : v;
 }

@@ -12,11 +12,13 @@ import {
   reduceLevel,
   updateLevel,
   updateLevel0Row,
+  lumaRows,
   INT16_COEFFICIENT_SCALE,
   type PyramidViews,
 } from '../merge/pyramid.js';
 import { luminanceRows } from '../merge/luminance.js';
-import { bandOf, pyramidLayout, type SharedBuffers, type StackGeometry } from './layout.js';
+import { bandOf, cellGrid, pyramidLayout, type SharedBuffers, type StackGeometry, type UpsampleBuffers } from './layout.js';
+import { upsampleRows } from '../merge/upsample.js';
 import type { MeasureName } from '../types.js';
 
 export interface WorkerInit {
@@ -43,9 +45,11 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     g.bitDepth === 16 ? new Uint16Array(buffer) : new Uint8Array(buffer);
 
   const frame = sampleView(b.frame);
+  const grid = cellGrid(g);
+  const cell = g.cell;
   const depth: DepthViews = {
-    width: g.width,
-    height: g.height,
+    width: grid.width,
+    height: grid.height,
     score: new Float32Array(b.score),
     mask: new Uint8Array(b.mask),
     best: new Float32Array(b.best),
@@ -55,15 +59,17 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   };
   const composite = b.composite ? sampleView(b.composite) : null;
   const layout = pyramidLayout(g);
+  const coefficients = (buffer: SharedArrayBuffer) => (g.bitDepth === 8 ? new Int16Array(buffer) : new Float32Array(buffer));
   const pyramid: PyramidViews | null = b.fused
     ? {
         g,
         layout,
         maxValue,
         frame,
-        mask: depth.mask,
+        luma: new Float32Array(b.luma!),
         gauss: new Float32Array(b.gauss!),
-        fused: g.bitDepth === 8 ? new Int16Array(b.fused) : new Float32Array(b.fused),
+        fused: coefficients(b.fused),
+        chroma: b.chroma ? coefficients(b.chroma) : null,
         fusedScale: g.bitDepth === 8 ? INT16_COEFFICIENT_SCALE : 1,
         bestActivity: new Float32Array(b.bestActivity!),
         activity: new Float32Array(b.activity!),
@@ -71,31 +77,44 @@ function createSteps(init: WorkerInit): Record<string, Step> {
         residual: new Float32Array(b.residual!),
       }
     : null;
-  const scratch = createPyramidScratch(g.width, g.channels);
+  const scratch = createPyramidScratch(g.width);
   const measure = createMeasure(init.measure, init.measureOptions);
   const halo = measure.halo;
-  const lum = new Float32Array(g.width * (CHUNK_ROWS + 2 * halo));
+  const lum = new Float32Array(grid.width * (CHUNK_ROWS + 2 * halo));
   const scores = new Float32Array(lum.length);
-  const filtered = new Uint8Array(g.width);
+  const filtered = new Uint8Array(grid.width);
+  const pixelWins = new Uint8Array(g.width);
+  const source = { data: frame, width: g.width, height: g.height, channels: g.channels, maxValue, cell };
 
   const own = (rows: number) => bandOf(rows, init.count, init.index);
   const levelRows = (level: number) => own(layout.levels[level].height);
+  const ownCells = () => own(grid.height);
 
   function measureBand(frameIndex: number): void {
-    const { start, end } = own(g.height);
-    const w = g.width;
+    const { start, end } = ownCells();
+    const w = grid.width;
     for (let c0 = start; c0 < end; c0 += CHUNK_ROWS) {
       const c1 = Math.min(end, c0 + CHUNK_ROWS);
       const first = c0 - halo;
       const rows = c1 - c0 + 2 * halo;
-      luminanceRows(frame, w, g.height, g.channels, maxValue, first, rows, lum);
+      luminanceRows(source, first, rows, lum);
       measure.compute({ lum, width: w, rows, firstRow: first }, scores);
       depth.score.set(scores.subarray(halo * w, (halo + c1 - c0) * w), c0 * w);
     }
     decideRows(depth, frameIndex, start, end, init.switchMargin);
   }
 
-  function copyWinners(y: number, wins: Uint8Array): void {
+  /** The pixel rows of cell row `cy`, each with the cell decisions spread over its pixels. */
+  function forPixelRows(cy: number, wins: Uint8Array, visit: (y: number, pixelWins: Uint8Array) => void): void {
+    if (cell === 1) {
+      visit(cy, wins);
+      return;
+    }
+    for (let x = 0; x < g.width; x++) pixelWins[x] = wins[(x / cell) | 0];
+    for (let y = cy * cell, end = Math.min(g.height, y + cell); y < end; y++) visit(y, pixelWins);
+  }
+
+  function copyWinnerRow(y: number, wins: Uint8Array): void {
     const ch = g.channels;
     let o = y * g.width * ch;
     for (let x = 0; x < g.width; x++, o += ch) {
@@ -107,13 +126,14 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       }
     }
   }
+  const takeLevel0Row = (y: number, wins: Uint8Array) => updateLevel0Row(pyramid!, y, wins, scratch);
 
   const steps: Record<string, Step> = {
     measure({ frame: k }) {
       measureBand(k);
       if (pyramid) {
-        const { start, end } = levelRows(1);
-        reduceLevel(pyramid, 0, start, end, scratch);
+        const { start, end } = own(g.height);
+        lumaRows(pyramid, start, end);
       }
     },
     reduce({ level }) {
@@ -127,11 +147,9 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       }
     },
     update({ frame: k }) {
-      const { start, end } = own(g.height);
-      const onWin = pyramid
-        ? (y: number, wins: Uint8Array) => updateLevel0Row(pyramid, y, wins, scratch)
-        : copyWinners;
-      updateRows(depth, k, start, end, filtered, onWin);
+      const { start, end } = ownCells();
+      const take = pyramid ? takeLevel0Row : copyWinnerRow;
+      updateRows(depth, k, start, end, filtered, (cy, wins) => forPixelRows(cy, wins, take));
       if (pyramid) {
         for (let l = 1; l < g.levels; l++) {
           const rows = levelRows(l);
@@ -142,8 +160,14 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       }
     },
     depth({ lastFrame }) {
-      const { start, end } = own(g.height);
+      const { start, end } = ownCells();
       depthRows(depth, lastFrame, start, end, depth.score);
+    },
+    upsample(msg) {
+      const out = msg as unknown as UpsampleBuffers;
+      const { start, end } = own(g.height);
+      const [depthOut, confidenceOut] = [new Float32Array(out.depth), new Uint8Array(out.confidence)];
+      upsampleRows(depth.score, depth.confidence, grid.width, grid.height, cell, g.width, start, end, depthOut, confidenceOut);
     },
     collapseResidual({ frames }) {
       const { start, end } = levelRows(g.levels);

@@ -10,14 +10,32 @@ export interface StackGeometry {
   method: MergeMethod;
   /** Laplacian pyramid levels (0 for depthmap). Level 0 is full size; level `levels` is the residual. */
   levels: number;
+  /**
+   * Side of the square cell (1 or 2 pixels) on which focus is measured and winners are chosen.
+   * Large frames use 2×2 cells: a quarter of the work and state, and binning halves the noise
+   * the decisions see; the optics of a 5–12 MP microscope camera rarely resolve single pixels.
+   */
+  cell: number;
+}
+
+/** Frames of at least this many pixels are measured on 2×2 cells (see StackGeometry.cell). */
+export const CELL_2_MIN_PIXELS = 2_000_000;
+
+export function cellSizeFor(width: number, height: number): number {
+  return width * height >= CELL_2_MIN_PIXELS ? 2 : 1;
+}
+
+/** The grid of cells the winner state lives on. */
+export function cellGrid(g: StackGeometry): { width: number; height: number } {
+  return { width: Math.ceil(g.width / g.cell), height: Math.ceil(g.height / g.cell) };
 }
 
 export interface PyramidLevel {
   width: number;
   height: number;
-  /** Offset (in elements) of channel 0 of this level in the planar Gaussian buffer (levels ≥ 1). */
+  /** Offset (in elements) of this level in the Gaussian buffer (levels ≥ 1). */
   gaussOffset: number;
-  /** Offset of channel 0 of this level in the fused coefficient buffer (levels < `levels`). */
+  /** Offset of this level in the fused coefficient buffer (levels < `levels`). */
   fusedOffset: number;
   /** Offset of this level in the activity and mask buffers (levels 1 … levels-1). */
   levelOffset: number;
@@ -62,11 +80,11 @@ export function pyramidLayout(g: StackGeometry): PyramidLayout {
     const level: PyramidLevel = { width: w, height: h, gaussOffset: -1, fusedOffset: -1, levelOffset: -1 };
     if (l >= 1) {
       level.gaussOffset = gaussLength;
-      gaussLength += w * h * g.channels;
+      gaussLength += w * h;
     }
     if (l < g.levels) {
       level.fusedOffset = fusedLength;
-      fusedLength += w * h * g.channels;
+      fusedLength += w * h;
     }
     if (l >= 1 && l < g.levels) {
       level.levelOffset = levelLength;
@@ -89,7 +107,7 @@ export function bandOf(rows: number, count: number, index: number): { start: num
 export interface SharedBuffers {
   /** The frame being merged (interleaved, input sample type); at finish, the pyramid's output. */
   frame: SharedArrayBuffer;
-  /** The current frame's focus score (Float32); at finish, the fractional depth in frames. */
+  /** Per cell from here to `confidence`. The current frame's focus score (Float32); at finish, the fractional depth in frames. */
   score: SharedArrayBuffer;
   /** Per pixel: bit 0 the raw "new frame is sharper" decision, bit 1 the decision after filtering. */
   mask: SharedArrayBuffer;
@@ -103,16 +121,26 @@ export interface SharedBuffers {
   confidence: SharedArrayBuffer;
   /** depthmap: the composite colour image (interleaved, input sample type). */
   composite?: SharedArrayBuffer;
-  /** pyramid: Gaussian levels 1 … L of the current frame, planar Float32 (reused at finish). */
+  /** pyramid: the current frame's luma Y (Float32, 0–1), level 0 of its pyramid. */
+  luma?: SharedArrayBuffer;
+  /** pyramid: Gaussian levels 1 … L of the current frame's luma, Float32 (reused at finish). */
   gauss?: SharedArrayBuffer;
   /** pyramid: fused Laplacian coefficients of levels 0 … L-1 (Int16 scaled for 8-bit, else Float32). */
   fused?: SharedArrayBuffer;
+  /** pyramid, RGB: the winners' chroma Cb, Cr interleaved (same type and scale as `fused`). */
+  chroma?: SharedArrayBuffer;
   /** pyramid: best and current activity and raw decisions for levels 1 … L-1. */
   bestActivity?: SharedArrayBuffer;
   activity?: SharedArrayBuffer;
   levelMask?: SharedArrayBuffer;
-  /** pyramid: running sum of the residual level, planar Float32. */
+  /** pyramid: running sum of the residual level, Float32. */
   residual?: SharedArrayBuffer;
+}
+
+/** Full-resolution depth and confidence, made from the cell grid at finish (cell > 1 only). */
+export interface UpsampleBuffers {
+  depth: SharedArrayBuffer;
+  confidence: SharedArrayBuffer;
 }
 
 export function sampleBytes(bitDepth: 8 | 16): number {
@@ -120,16 +148,17 @@ export function sampleBytes(bitDepth: 8 | 16): number {
 }
 
 export function allocateBuffers(g: StackGeometry): SharedBuffers {
-  const pixels = g.width * g.height;
-  const samples = pixels * g.channels;
+  const samples = g.width * g.height * g.channels;
+  const grid = cellGrid(g);
+  const cells = grid.width * grid.height;
   const buffers: SharedBuffers = {
     frame: new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
-    score: new SharedArrayBuffer(pixels * 4),
-    mask: new SharedArrayBuffer(pixels),
-    best: new SharedArrayBuffer(pixels * 4),
-    index: new SharedArrayBuffer(pixels),
-    aux: new SharedArrayBuffer(pixels),
-    confidence: new SharedArrayBuffer(pixels),
+    score: new SharedArrayBuffer(cells * 4),
+    mask: new SharedArrayBuffer(cells),
+    best: new SharedArrayBuffer(cells * 4),
+    index: new SharedArrayBuffer(cells),
+    aux: new SharedArrayBuffer(cells),
+    confidence: new SharedArrayBuffer(cells),
   };
   if (g.method === 'depthmap') {
     buffers.composite = new SharedArrayBuffer(samples * sampleBytes(g.bitDepth));
@@ -141,7 +170,9 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
     buffers.bestActivity = new SharedArrayBuffer(p.levelLength * 4);
     buffers.activity = new SharedArrayBuffer(p.levelLength * 4);
     buffers.levelMask = new SharedArrayBuffer(p.levelLength);
-    buffers.residual = new SharedArrayBuffer(top.width * top.height * g.channels * 4);
+    buffers.residual = new SharedArrayBuffer(top.width * top.height * 4);
+    buffers.luma = new SharedArrayBuffer(g.width * g.height * 4);
+    if (g.channels === 3) buffers.chroma = new SharedArrayBuffer(g.width * g.height * 2 * (g.bitDepth === 8 ? 2 : 4));
   }
   return buffers;
 }
