@@ -186,7 +186,9 @@ export async function encodeImage(
     case 'jpeg':
       // No Huffman optimisation: it buffers every coefficient of the image (+170 MB and 3.5× the time
       // for 12 MP, measured) to save ~15 % of the file; a Pi Zero 2 W has 512 MB in all.
-      return image.jpeg({ quality: opts.quality ?? 95, chromaSubsampling: '4:4:4', optimiseCoding: false }).toBuffer();
+      return image
+        .jpeg({ quality: opts.quality ?? 95, chromaSubsampling: '4:4:4', optimiseCoding: false })
+        .toBuffer();
     case 'png':
       return image.png({ compressionLevel: opts.compressionLevel ?? 6 }).toBuffer();
     case 'tiff':

@@ -124,8 +124,9 @@ export class Stacker {
       const b = this.buffers;
       const last = this.frames - 1;
       await this.pool.run('depth', () => ({ lastFrame: last }));
+      await this.pool.run('smoothConfidence');
       let depth = b.score;
-      let confidence = b.confidence;
+      let confidence = b.mask;
       if (g.cell > 1) {
         const out: UpsampleBuffers = {
           depth: new SharedArrayBuffer(g.width * g.height * 4),
@@ -139,6 +140,7 @@ export class Stacker {
         for (let level = g.levels - 1; level >= 0; level--)
           await this.pool.run('collapse', () => ({ level }));
       }
+      await this.pool.run('fallback', () => ({ frames: this.frames, confidence }));
       const imageBuffer = this.method === 'pyramid' ? b.frame : b.composite!;
       return {
         width: g.width,
@@ -217,9 +219,9 @@ export class Stacker {
     if (this.method === 'pyramid') {
       for (let level = 0; level < this.geometry!.levels; level++)
         await this.pool.run('reduce', () => ({ level }));
-      await this.pool.run('decideLevels', () => ({ frame: k }));
     }
     await this.pool.run('update', () => ({ frame: k }));
+    if (this.method === 'pyramid') await this.pool.run('updateLevels');
     this.timings.push({ measureMs: t1 - t0, mergeMs: performance.now() - t1 });
   }
 }

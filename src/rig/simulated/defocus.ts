@@ -99,7 +99,7 @@ export function encodeTexture(
     for (let y = 0; y < height; y++) {
       load(y, row, 0);
       for (let x = 0, o = y * width * channels + c; x < width; x++, o += channels) {
-        data[o] = Math.round(lut[toCode(row[x])]);
+        data[o] = Math.round(lut[toCode(Math.fround(row[x]))]); // levels hold float32 planes
       }
     }
   }
@@ -214,30 +214,45 @@ function shrink(load: RowLoader, w: number, h: number, k: number, f: number): Co
   return { data, w: cw, h: ch, f };
 }
 
-/** Bilinear upsampling of a coarse plane into channel c of an interleaved Uint16 level (linear codes). */
-function upsampleInto(level: Uint16Array, stride: number, c: number, src: Coarse, w: number, h: number) {
-  const { data, w: cw, h: ch, f } = src;
+/** Bilinear upsampling of coarse planes (one per channel) into an interleaved Uint16 level (linear codes). */
+function upsampleInto(level: Uint16Array, planes: Coarse[], w: number, h: number): void {
+  const { w: cw, h: ch, f } = planes[0];
+  const nc = planes.length;
   const at = (x: number, n: number): [number, number, number] => {
     const u = Math.min(Math.max((x - (f - 1) / 2) / f, 0), n - 1);
     const i = Math.floor(u);
     return [i, Math.min(i + 1, n - 1), u - i];
   };
-  const [i0, i1, fx] = [new Int32Array(w), new Int32Array(w), new Float32Array(w)];
-  for (let x = 0; x < w; x++) [i0[x], i1[x], fx[x]] = at(x, cw);
-  const row = new Float32Array(cw);
+  const [i0, fx] = [new Int32Array(w), new Float32Array(w)];
+  for (let x = 0; x < w; x++) {
+    const [i, , t] = at(x, cw);
+    [i0[x], fx[x]] = [i * nc, t];
+  }
+  // One interleaved coarse row, padded by a copy of its last cell so the right neighbour always exists.
+  const row = new Float32Array((cw + 1) * nc);
   for (let y = 0; y < h; y++) {
     const [j0, j1, fy] = at(y, ch);
-    for (let i = 0; i < cw; i++) row[i] = data[j0 * cw + i] + (data[j1 * cw + i] - data[j0 * cw + i]) * fy;
-    for (let x = 0, o = y * w * stride + c; x < w; x++, o += stride) {
-      level[o] = toCode(row[i0[x]] + (row[i1[x]] - row[i0[x]]) * fx[x]);
+    for (let c = 0; c < nc; c++) {
+      const d = planes[c].data;
+      for (let i = 0, a = j0 * cw, b = j1 * cw; i < cw; i++) {
+        row[i * nc + c] = Math.min(Math.max(d[a + i] + (d[b + i] - d[a + i]) * fy, 0), 1) * 65535 + 0.5;
+      }
+      row[cw * nc + c] = row[(cw - 1) * nc + c];
+    }
+    for (let x = 0, o = y * w * nc; x < w; x++) {
+      const [base, t] = [i0[x], fx[x]];
+      // Rows hold clamped codes + 0.5, so their blend needs no clamping and the truncating store rounds.
+      for (let c = base; c < base + nc; c++) level[o++] = row[c] + (row[c + nc] - row[c]) * t;
     }
   }
 }
 
 /**
- * Big blurs are computed on a plane shrunk by f (cost / f²) and interpolated back: shrinking by f×f cells
- * adds variance (f² − 1)/12 and bilinear interpolation about f²/6, both subtracted from the coarse blur.
- * Every coarse blur is then ~1.4 coarse px, smooth enough that interpolation error stays around 1 %.
+ * Blurs of 3 px and up are computed on the texture shrunk by f (cost / f²) and interpolated back: shrinking
+ * by f×f cells adds variance (f² − 1)/12 and bilinear interpolation about f²/6, both taken off the coarse
+ * blur. Coarse blurs stay ≥ 1.4 coarse px, smooth enough that interpolation artefacts stay around 1 % (at
+ * 2 px they reached 3 %: too much false fine detail that near focus, so 2 px stays full-res). The
+ * coarse levels replicate edge cells rather than edge pixels, which differs within ~2σ of the border.
  */
 function shrinkFactor(sigma: number): number {
   return sigma < 3 ? 1 : sigma < 6 ? 2 : sigma < 12 ? 4 : 8;
@@ -337,32 +352,42 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   function buildLevels(wanted: number[]): void {
     const todo = wanted.filter((i) => levels[i] === EMPTY).sort((x, y) => x - y);
     if (todo.length === 0) return;
-    // Scratch lives only for this batch: 2 full planes (2 × 48 MB at 12 MP) that would otherwise sit idle.
-    const a = new Float32Array(n);
-    const b = new Float32Array(n);
-    for (const i of todo) levels[i] = new Uint16Array(n * channels);
-    for (let c = 0; c < channels; c++) {
-      const load = rowLoader(scene, channels === 3 ? c : -1);
-      let coarse: Coarse = { data: new Float32Array(0), w, h, f: 1 };
-      for (const i of todo) {
-        const sigma = ladder[i];
-        const f = shrinkFactor(sigma);
-        if (f === 1) {
-          const res = blurRows(load, w, h, sigma, a, b);
-          const level = levels[i];
-          for (let p = 0, o = c; p < n; p++, o += channels) level[o] = toCode(res[p]);
-          continue;
-        }
-        // Ascending sigmas, so each shrink starts from the previous (smaller) one: only f = 2 reads full res.
-        while (coarse.f < f) {
-          const src = coarse.f === 1 ? load : planeLoader(coarse.data, coarse.w);
-          coarse = shrink(src, coarse.w, coarse.h, 2, coarse.f * 2);
-        }
-        const rest = Math.sqrt(Math.max(0, sigma * sigma - (f * f - 1) / 12 - (f * f) / 6)) / f;
-        const [ca, cb] = [new Float32Array(coarse.data.length), new Float32Array(coarse.data.length)];
-        const data = blurRows(planeLoader(coarse.data, coarse.w), coarse.w, coarse.h, rest, ca, cb);
-        upsampleInto(levels[i], channels, c, { ...coarse, data }, w, h);
+    const loads = Array.from({ length: channels }, (_, c) => rowLoader(scene, channels === 3 ? c : -1));
+    // Per channel, the texture shrunk by 2, 4, 8, each from the previous: only the first reads full res.
+    const shrunk = new Map<number, Coarse[]>();
+    const shrunkBy = (f: number): Coarse[] => {
+      let planes = shrunk.get(f);
+      if (!planes) {
+        planes =
+          f === 2
+            ? loads.map((load) => shrink(load, w, h, 2, 2))
+            : shrunkBy(f / 2).map((s) => shrink(planeLoader(s.data, s.w), s.w, s.h, 2, f));
+        shrunk.set(f, planes);
       }
+      return planes;
+    };
+    // Full-res scratch lives only for this batch: 2 planes (2 × 48 MB at 12 MP) that would otherwise idle.
+    let scratch: [Float32Array, Float32Array] | undefined;
+    for (const i of todo) {
+      const sigma = ladder[i];
+      const f = shrinkFactor(sigma);
+      const level = (levels[i] = new Uint16Array(n * channels));
+      if (f === 1) {
+        scratch ??= [new Float32Array(n), new Float32Array(n)];
+        for (let c = 0; c < channels; c++) {
+          const res = blurRows(loads[c], w, h, sigma, ...scratch);
+          // Blurs of a texture within [0, 1] stay within it (up to rounding), and the Uint16 store
+          // truncates, so the clamp in toCode is not needed on this 12 M-sample path.
+          for (let p = 0, o = c; p < n; p++, o += channels) level[o] = res[p] * 65535 + 0.5;
+        }
+        continue;
+      }
+      const rest = Math.sqrt(Math.max(0, sigma * sigma - (f * f - 1) / 12 - (f * f) / 6)) / f;
+      const blurred = shrunkBy(f).map((s) => {
+        const [a, b] = [new Float32Array(s.data.length), new Float32Array(s.data.length)];
+        return { ...s, data: blurRows(planeLoader(s.data, s.w), s.w, s.h, rest, a, b) };
+      });
+      upsampleInto(level, blurred, w, h);
     }
   }
 

@@ -186,7 +186,7 @@ class Painter {
       const half = Math.sqrt(Math.max(0, R * R - (y - cy) ** 2));
       const [x0, x1] = this.clip(cx - half, cx + half, this.w);
       for (let x = x0; x <= x1; x++) {
-        const d = Math.hypot(x - cx, y - cy);
+        const d = Math.sqrt((x - cx) ** 2 + (y - cy) ** 2);
         this.put(x, y, col, alpha * clamp01(ring > 0 ? ring + 0.5 - Math.abs(d - r) : r + 0.5 - d));
       }
     }
@@ -215,7 +215,12 @@ class Painter {
       const [x0, x1] = this.clip(Math.min(xa, xb) - pad, Math.max(xa, xb) + pad, this.w);
       for (let x = x0; x <= x1; x++) {
         const t = clamp01(((x - ax) * dx + (y - ay) * dy) / len2);
-        this.put(x, y, col, alpha * clamp01(hw + 0.5 - Math.hypot(x - ax - dx * t, y - ay - dy * t)));
+        this.put(
+          x,
+          y,
+          col,
+          alpha * clamp01(hw + 0.5 - Math.sqrt((x - ax - dx * t) ** 2 + (y - ay - dy * t) ** 2)),
+        );
       }
     }
   }
@@ -228,7 +233,7 @@ class Painter {
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         // Signed distance approximated by scaling the normalised radius by the shorter semi-axis.
-        const d = (Math.hypot((x - cx) / rx, (y - cy) / ry) - 1) * rmin;
+        const d = (Math.sqrt(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2) - 1) * rmin;
         this.put(x, y, col, clamp01(0.5 - d));
         if (d <= -0.5) mask[y * this.w + x] = 1;
       }
@@ -243,7 +248,7 @@ function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
   const small = Math.min(w, h);
   const colour = (): Rgb => hsvToLinear(rng(), 0.3 + 0.7 * rng(), 0.15 + 0.85 * rng());
   const logUniform = (a: number, b: number) => a * (b / a) ** rng();
-  for (let n = Math.max(12, Math.round(area / 5000)); n > 0; n--) {
+  for (let n = Math.max(12, Math.round(area / 15000)); n > 0; n--) {
     const r = logUniform(2, Math.max(3, small / 14));
     const ring = rng() < 0.35 ? 0.5 + rng() * 1.5 : 0;
     // Partial alpha on filled discs keeps the noise detail visible through them: no accidental flat areas.

@@ -5,7 +5,14 @@
  * Majority vote of bit 0 of `mask` over the 3×3 neighbourhood of every pixel of row `y`
  * (edges replicated); writes 1/0 into `out` (width entries). Reads rows y-1 … y+1 only.
  */
-export function majorityRow(mask: Uint8Array, offset: number, width: number, height: number, y: number, out: Uint8Array): void {
+export function majorityRow(
+  mask: Uint8Array,
+  offset: number,
+  width: number,
+  height: number,
+  y: number,
+  out: Uint8Array,
+): void {
   const up = offset + (y > 0 ? y - 1 : 0) * width;
   const mid = offset + y * width;
   const down = offset + (y < height - 1 ? y + 1 : y) * width;

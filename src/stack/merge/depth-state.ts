@@ -7,7 +7,7 @@
 // a unimodal focus curve; 255 = unknown); when frame i+1 arrives and loses, the parabola's vertex
 // offset replaces it. Confidence is 1 − mean/best score: near 0 where every frame looks alike
 // (flat background, where the best of several noisy scores is only a little above their mean), near
-// 1 where one plane is clearly sharper than the rest. While frames arrive, `confidence` holds
+// 1 where one plane is clearly sharper than the rest (at finish, the mean of the *other* frames). While frames arrive, `confidence` holds
 // 255 × mean/best (a ratio, so it fits a byte whatever the scores' scale); depthRows converts it.
 import { majorityRow } from './consistency.js';
 
@@ -107,7 +107,7 @@ function vertexCode(prevCode: number, best: number, next: number): number {
 
 /**
  * After the last frame, rows [start, end): fractional depth in frames (into `out`), and the mean/best
- * ratio turned into the confidence 255 × (1 − mean/best).
+ * ratio turned into the confidence 255 × (1 − mean of the other frames / best).
  */
 export function depthRows(
   v: DepthViews,
@@ -117,8 +117,12 @@ export function depthRows(
   out: Float32Array,
 ): void {
   const { index, aux, confidence, width } = v;
+  const frames = lastFrame + 1;
   for (let p = start * width, last = end * width; p < last; p++) {
-    confidence[p] = 255 - confidence[p];
+    // Mean of the other frames = (n·mean − best)/(n − 1); with few frames the best's own share
+    // would otherwise cap the confidence (at 0.5 for two frames).
+    const others = frames > 1 ? (frames * (confidence[p] / 255) - 1) / (frames - 1) : 1;
+    confidence[p] = others <= 0 ? 255 : others >= 1 ? 0 : Math.round((1 - others) * 255);
     const i = index[p];
     // The latest winner never saw a next frame: its aux still holds a score ratio, not an offset.
     const offset = i === lastFrame || aux[p] === AUX_UNKNOWN ? 0 : aux[p] / AUX_SCALE - 0.5;

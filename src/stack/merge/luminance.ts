@@ -32,7 +32,17 @@ export function luminanceRows(src: LuminanceSource, firstRow: number, rows: numb
     const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
     const o = i * cellsWide;
     if (cell === 2 && channels === 3) {
-      binnedRgbRow(data, width, Math.min(lastY, 2 * cy) * width, Math.min(lastY, 2 * cy + 1) * width, r, g, b, out, o);
+      binnedRgbRow(
+        data,
+        width,
+        Math.min(lastY, 2 * cy) * width,
+        Math.min(lastY, 2 * cy + 1) * width,
+        r,
+        g,
+        b,
+        out,
+        o,
+      );
       continue;
     }
     out.fill(0, o, o + cellsWide);
@@ -47,7 +57,8 @@ export function luminanceRows(src: LuminanceSource, firstRow: number, rows: numb
             out[o + cx] += data[s] * r + data[s + 1] * g + data[s + 2] * b;
           }
         } else {
-          for (let cx = 0; cx < cellsWide; cx++) out[o + cx] += data[rowStart + Math.min(lastX, cx * cell + dx)] * r;
+          for (let cx = 0; cx < cellsWide; cx++)
+            out[o + cx] += data[rowStart + Math.min(lastX, cx * cell + dx)] * r;
         }
       }
     }
@@ -77,6 +88,7 @@ function binnedRgbRow(
   }
   if (width & 1) {
     // The last cell of an odd width holds one column: count it twice, as the clamped generic path does.
-    out[o + pairs] = 2 * ((data[s0] + data[s1]) * r + (data[s0 + 1] + data[s1 + 1]) * g + (data[s0 + 2] + data[s1 + 2]) * b);
+    out[o + pairs] =
+      2 * ((data[s0] + data[s1]) * r + (data[s0 + 1] + data[s1 + 1]) * g + (data[s0 + 2] + data[s1 + 2]) * b);
   }
 }

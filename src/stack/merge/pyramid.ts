@@ -2,15 +2,17 @@
 // frame that is sharpest there (Burt & Kolczynski 1993; the approach enfuse and focus-stack take).
 //
 //   frame ─► luma Y ─REDUCE─► G1 ─REDUCE─► … ─► GL          Lk = Gk − EXPAND(Gk+1)
-//   level 0 decisions: the focus measure's (shared with the depth map), filtered by majority
-//   levels ≥ 1: local energy of Lk over 3×3, raw decision, then the same majority filter
+//   decisions: the focus measure's, on the cell grid (shared with the depth map), filtered by
+//   majority; every level takes the coefficient of the frame chosen at its footprint's centre
 //   residual GL: averaged over all frames (its blur carries no focus information)
+// Deciding coarse levels by their own coefficient energy (the classic rule) was tried and lost
+// 0.4 dB on the synthetic scenes: defocus moves an edge's energy to coarser levels, so there a
+// blurred frame often looks "sharper" than the sharp one.
 //   chroma Cb, Cr: taken from the level-0 winner, like the depthmap merge takes colour
 // The pyramid runs on luma only: detail lives in luma, the eye resolves chroma far less finely, and
 // one channel instead of three makes the merge fast enough to keep up with a camera on a Pi.
 // Every level is a shared buffer split by rows between workers; each step reads only buffers that
 // an earlier step (before a barrier) finished, so results do not depend on the number of workers.
-import { majorityRow } from './consistency.js';
 import { expandRow, reduceRows } from './pyramid-ops.js';
 import type { PyramidLayout, StackGeometry } from '../workers/layout.js';
 
@@ -33,9 +35,6 @@ export interface PyramidViews {
   /** Cb, Cr of the winners, interleaved; null for grey stacks. */
   chroma: Int16Array | Float32Array | null;
   fusedScale: number;
-  bestActivity: Float32Array;
-  activity: Float32Array;
-  levelMask: Uint8Array;
   residual: Float32Array;
 }
 
@@ -43,16 +42,12 @@ export interface PyramidViews {
 export interface PyramidScratch {
   tmp: Float32Array;
   row: Float32Array;
-  energy: Float32Array[];
-  filtered: Uint8Array;
 }
 
 export function createPyramidScratch(width: number): PyramidScratch {
   return {
     tmp: new Float32Array(width),
     row: new Float32Array(width),
-    energy: [0, 1, 2].map(() => new Float32Array(width)),
-    filtered: new Uint8Array(width),
   };
 }
 
@@ -74,12 +69,29 @@ export function lumaRows(v: PyramidViews, start: number, end: number): void {
 }
 
 /** Gk+1 rows [start, end) from Gk (k = 0 reads the luma plane). */
-export function reduceLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+export function reduceLevel(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const src = v.layout.levels[level];
   const dst = v.layout.levels[level + 1];
   const source = level === 0 ? v.luma : v.gauss;
   const sourceOffset = level === 0 ? 0 : src.gaussOffset;
-  reduceRows(source, sourceOffset, src.width, src.height, v.gauss, dst.gaussOffset, dst.width, start, end, s.tmp);
+  reduceRows(
+    source,
+    sourceOffset,
+    src.width,
+    src.height,
+    v.gauss,
+    dst.gaussOffset,
+    dst.width,
+    start,
+    end,
+    s.tmp,
+  );
 }
 
 /** Lk row y into s.row (k ≥ 0). */
@@ -91,66 +103,6 @@ function laplacianRow(v: PyramidViews, level: number, y: number, s: PyramidScrat
   const source = level === 0 ? v.luma : v.gauss;
   const g = (level === 0 ? 0 : here.gaussOffset) + y * here.width;
   for (let x = 0; x < here.width; x++) out[x] = source[g + x] - out[x];
-}
-
-function energyRow(v: PyramidViews, level: number, y: number, s: PyramidScratch, out: Float32Array): void {
-  laplacianRow(v, level, y, s);
-  const w = v.layout.levels[level].width;
-  const r = s.row;
-  for (let x = 0; x < w; x++) out[x] = r[x] * r[x];
-}
-
-/** Levels ≥ 1, rows [start, end) of `level`: this frame's activity and the raw decision. */
-export function decideLevel(
-  v: PyramidViews,
-  level: number,
-  frameIndex: number,
-  margin: number,
-  start: number,
-  end: number,
-  s: PyramidScratch,
-): void {
-  const { width: w, height: h, levelOffset } = v.layout.levels[level];
-  const factor = 1 + margin;
-  const [e0, e1, e2] = s.energy;
-  let above = e0;
-  let here = e1;
-  let below = e2;
-  energyRow(v, level, Math.max(0, start - 1), s, above);
-  energyRow(v, level, start, s, here);
-  for (let y = start; y < end; y++) {
-    energyRow(v, level, Math.min(h - 1, y + 1), s, below);
-    const row = levelOffset + y * w;
-    for (let x = 0; x < w; x++) {
-      const xl = x > 0 ? x - 1 : 0;
-      const xr = x < w - 1 ? x + 1 : x;
-      const a =
-        above[xl] + above[x] + above[xr] + here[xl] + here[x] + here[xr] + below[xl] + below[x] + below[xr];
-      v.activity[row + x] = a;
-      v.levelMask[row + x] = frameIndex === 0 || a > v.bestActivity[row + x] * factor ? 1 : 0;
-    }
-    const t = above;
-    above = here;
-    here = below;
-    below = t;
-  }
-}
-
-/** Levels ≥ 1, rows [start, end): filter the decisions and take the winners' coefficients. */
-export function updateLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
-  const { width: w, height: h, levelOffset, fusedOffset } = v.layout.levels[level];
-  for (let y = start; y < end; y++) {
-    majorityRow(v.levelMask, levelOffset, w, h, y, s.filtered);
-    const firstWin = s.filtered.indexOf(1);
-    if (firstWin === -1 || firstWin >= w) continue;
-    laplacianRow(v, level, y, s);
-    const row = y * w;
-    for (let x = firstWin; x < w; x++) {
-      if (s.filtered[x] !== 1) continue;
-      v.bestActivity[levelOffset + row + x] = v.activity[levelOffset + row + x];
-      v.fused[fusedOffset + row + x] = s.row[x] * v.fusedScale;
-    }
-  }
 }
 
 /** Level 0, pixel row y: take L0 and the chroma of this frame where the depth decisions (in `wins`) chose it. */
@@ -183,7 +135,8 @@ export function addResidual(v: PyramidViews, start: number, end: number): void {
 /** Collapse, residual level: GL := mean residual, rows [start, end). */
 export function collapseResidual(v: PyramidViews, frames: number, start: number, end: number): void {
   const top = v.layout.levels[v.g.levels];
-  for (let p = start * top.width; p < end * top.width; p++) v.gauss[top.gaussOffset + p] = v.residual[p] / frames;
+  for (let p = start * top.width; p < end * top.width; p++)
+    v.gauss[top.gaussOffset + p] = v.residual[p] / frames;
 }
 
 /**
@@ -191,7 +144,13 @@ export function collapseResidual(v: PyramidViews, frames: number, start: number,
  * luma with the winners' chroma and writes the final image into the frame buffer, rounded and
  * clamped to the input's sample range.
  */
-export function collapseLevel(v: PyramidViews, level: number, start: number, end: number, s: PyramidScratch): void {
+export function collapseLevel(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  s: PyramidScratch,
+): void {
   const here = v.layout.levels[level];
   const next = v.layout.levels[level + 1];
   const inv = 1 / v.fusedScale;
@@ -207,7 +166,8 @@ export function collapseLevel(v: PyramidViews, level: number, start: number, end
       continue;
     }
     if (v.g.channels === 1 || !chroma) {
-      for (let x = 0, o = y * here.width; x < here.width; x++, o++) frame[o] = toSample((fused[f + x] * inv + up[x]) * max, max);
+      for (let x = 0, o = y * here.width; x < here.width; x++, o++)
+        frame[o] = toSample((fused[f + x] * inv + up[x]) * max, max);
       continue;
     }
     for (let x = 0, o = y * here.width * 3; x < here.width; x++, o += 3) {
@@ -226,4 +186,41 @@ export function collapseLevel(v: PyramidViews, level: number, start: number, end
 function toSample(value: number, max: number): number {
   const v = Math.round(value);
   return v < 0 ? 0 : v > max ? max : v;
+}
+
+/**
+ * Levels ≥ 1, rows [start, end): take this frame's coefficients where the level-0 decision (bit 1 of
+ * the cell mask, already filtered) chose it at the centre of the coefficient's footprint.
+ */
+export function updateLevelFromCells(
+  v: PyramidViews,
+  level: number,
+  start: number,
+  end: number,
+  cellMask: Uint8Array,
+  cellsWide: number,
+  cellsHigh: number,
+  cell: number,
+  s: PyramidScratch,
+): void {
+  const { width: w, fusedOffset } = v.layout.levels[level];
+  const span = 1 << level;
+  const centre = span >> 1;
+  const cellOf = new Int32Array(w);
+  for (let x = 0; x < w; x++) cellOf[x] = Math.min(cellsWide - 1, ((x * span + centre) / cell) | 0);
+  for (let y = start; y < end; y++) {
+    const cy = Math.min(cellsHigh - 1, ((y * span + centre) / cell) | 0);
+    const maskRow = cy * cellsWide;
+    let any = false;
+    for (let x = 0; x < w; x++)
+      if (cellMask[maskRow + cellOf[x]] & 2) {
+        any = true;
+        break;
+      }
+    if (!any) continue;
+    laplacianRow(v, level, y, s);
+    const row = fusedOffset + y * w;
+    for (let x = 0; x < w; x++)
+      if (cellMask[maskRow + cellOf[x]] & 2) v.fused[row + x] = s.row[x] * v.fusedScale;
+  }
 }

@@ -26,7 +26,10 @@ export function upsampleRows(
       const x0 = Math.floor(fx);
       const x1 = Math.min(lastX, x0 + 1);
       const wx = fx - x0;
-      const a = y0 * cellsWide + x0, b = y0 * cellsWide + x1, c = y1 * cellsWide + x0, d = y1 * cellsWide + x1;
+      const a = y0 * cellsWide + x0,
+        b = y0 * cellsWide + x1,
+        c = y1 * cellsWide + x0,
+        d = y1 * cellsWide + x1;
       const top = depth[a] + (depth[b] - depth[a]) * wx;
       const bottom = depth[c] + (depth[d] - depth[c]) * wx;
       depthOut[y * width + x] = top + (bottom - top) * wy;

@@ -8,17 +8,24 @@ import {
   collapseLevel,
   collapseResidual,
   createPyramidScratch,
-  decideLevel,
   reduceLevel,
-  updateLevel,
   updateLevel0Row,
+  updateLevelFromCells,
   lumaRows,
   INT16_COEFFICIENT_SCALE,
   type PyramidViews,
 } from '../merge/pyramid.js';
 import { luminanceRows } from '../merge/luminance.js';
-import { bandOf, cellGrid, pyramidLayout, type SharedBuffers, type StackGeometry, type UpsampleBuffers } from './layout.js';
+import {
+  bandOf,
+  cellGrid,
+  pyramidLayout,
+  type SharedBuffers,
+  type StackGeometry,
+  type UpsampleBuffers,
+} from './layout.js';
 import { upsampleRows } from '../merge/upsample.js';
+import { accumulateCellColour, blendFallbackRows, smoothConfidenceRows } from '../merge/fallback.js';
 import type { MeasureName } from '../types.js';
 
 export interface WorkerInit {
@@ -58,8 +65,10 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     confidence: new Uint8Array(b.confidence),
   };
   const composite = b.composite ? sampleView(b.composite) : null;
+  const colourSum = new Float32Array(b.colourSum);
   const layout = pyramidLayout(g);
-  const coefficients = (buffer: SharedArrayBuffer) => (g.bitDepth === 8 ? new Int16Array(buffer) : new Float32Array(buffer));
+  const coefficients = (buffer: SharedArrayBuffer) =>
+    g.bitDepth === 8 ? new Int16Array(buffer) : new Float32Array(buffer);
   const pyramid: PyramidViews | null = b.fused
     ? {
         g,
@@ -71,9 +80,6 @@ function createSteps(init: WorkerInit): Record<string, Step> {
         fused: coefficients(b.fused),
         chroma: b.chroma ? coefficients(b.chroma) : null,
         fusedScale: g.bitDepth === 8 ? INT16_COEFFICIENT_SCALE : 1,
-        bestActivity: new Float32Array(b.bestActivity!),
-        activity: new Float32Array(b.activity!),
-        levelMask: new Uint8Array(b.levelMask!),
         residual: new Float32Array(b.residual!),
       }
     : null;
@@ -105,7 +111,11 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   }
 
   /** The pixel rows of cell row `cy`, each with the cell decisions spread over its pixels. */
-  function forPixelRows(cy: number, wins: Uint8Array, visit: (y: number, pixelWins: Uint8Array) => void): void {
+  function forPixelRows(
+    cy: number,
+    wins: Uint8Array,
+    visit: (y: number, pixelWins: Uint8Array) => void,
+  ): void {
     if (cell === 1) {
       visit(cy, wins);
       return;
@@ -131,6 +141,8 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const steps: Record<string, Step> = {
     measure({ frame: k }) {
       measureBand(k);
+      const cells = ownCells();
+      accumulateCellColour(frame, g.width, g.height, g.channels, cell, cells.start, cells.end, colourSum);
       if (pyramid) {
         const { start, end } = own(g.height);
         lumaRows(pyramid, start, end);
@@ -140,34 +152,80 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       const { start, end } = levelRows(level + 1);
       reduceLevel(pyramid!, level, start, end, scratch);
     },
-    decideLevels({ frame: k }) {
-      for (let l = 1; l < g.levels; l++) {
-        const { start, end } = levelRows(l);
-        decideLevel(pyramid!, l, k, init.switchMargin, start, end, scratch);
-      }
-    },
     update({ frame: k }) {
       const { start, end } = ownCells();
       const take = pyramid ? takeLevel0Row : copyWinnerRow;
       updateRows(depth, k, start, end, filtered, (cy, wins) => forPixelRows(cy, wins, take));
-      if (pyramid) {
-        for (let l = 1; l < g.levels; l++) {
-          const rows = levelRows(l);
-          updateLevel(pyramid, l, rows.start, rows.end, scratch);
-        }
-        const top = levelRows(g.levels);
-        addResidual(pyramid, top.start, top.end);
+    },
+    updateLevels() {
+      for (let l = 1; l < g.levels; l++) {
+        const rows = levelRows(l);
+        updateLevelFromCells(
+          pyramid!,
+          l,
+          rows.start,
+          rows.end,
+          depth.mask,
+          grid.width,
+          grid.height,
+          cell,
+          scratch,
+        );
       }
+      const top = levelRows(g.levels);
+      addResidual(pyramid!, top.start, top.end);
+    },
+    fallback(msg) {
+      const { frames } = msg;
+      const confidence = new Uint8Array((msg as unknown as { confidence: SharedArrayBuffer }).confidence);
+      const image = composite ?? frame;
+      const { start, end } = own(g.height);
+      blendFallbackRows(
+        image,
+        confidence,
+        colourSum,
+        frames,
+        g.width,
+        g.height,
+        g.channels,
+        cell,
+        start,
+        end,
+      );
     },
     depth({ lastFrame }) {
       const { start, end } = ownCells();
       depthRows(depth, lastFrame, start, end, depth.score);
     },
+    smoothConfidence() {
+      // Into the mask buffer, free once the last frame is merged; upsample and fallback read it there.
+      const { start, end } = ownCells();
+      smoothConfidenceRows(
+        depth.confidence,
+        grid.width,
+        grid.height,
+        start,
+        end,
+        depth.mask,
+        new Float32Array(grid.width),
+      );
+    },
     upsample(msg) {
       const out = msg as unknown as UpsampleBuffers;
       const { start, end } = own(g.height);
       const [depthOut, confidenceOut] = [new Float32Array(out.depth), new Uint8Array(out.confidence)];
-      upsampleRows(depth.score, depth.confidence, grid.width, grid.height, cell, g.width, start, end, depthOut, confidenceOut);
+      upsampleRows(
+        depth.score,
+        depth.mask,
+        grid.width,
+        grid.height,
+        cell,
+        g.width,
+        start,
+        end,
+        depthOut,
+        confidenceOut,
+      );
     },
     collapseResidual({ frames }) {
       const { start, end } = levelRows(g.levels);

@@ -37,8 +37,6 @@ export interface PyramidLevel {
   gaussOffset: number;
   /** Offset of this level in the fused coefficient buffer (levels < `levels`). */
   fusedOffset: number;
-  /** Offset of this level in the activity and mask buffers (levels 1 … levels-1). */
-  levelOffset: number;
 }
 
 /** Pyramids stop when the residual would be smaller than this, so its average stays meaningful. */
@@ -66,7 +64,6 @@ export interface PyramidLayout {
   levels: PyramidLevel[];
   gaussLength: number;
   fusedLength: number;
-  levelLength: number;
 }
 
 export function pyramidLayout(g: StackGeometry): PyramidLayout {
@@ -75,9 +72,8 @@ export function pyramidLayout(g: StackGeometry): PyramidLayout {
   let h = g.height;
   let gaussLength = 0;
   let fusedLength = 0;
-  let levelLength = 0;
   for (let l = 0; l <= g.levels; l++) {
-    const level: PyramidLevel = { width: w, height: h, gaussOffset: -1, fusedOffset: -1, levelOffset: -1 };
+    const level: PyramidLevel = { width: w, height: h, gaussOffset: -1, fusedOffset: -1 };
     if (l >= 1) {
       level.gaussOffset = gaussLength;
       gaussLength += w * h;
@@ -86,15 +82,11 @@ export function pyramidLayout(g: StackGeometry): PyramidLayout {
       level.fusedOffset = fusedLength;
       fusedLength += w * h;
     }
-    if (l >= 1 && l < g.levels) {
-      level.levelOffset = levelLength;
-      levelLength += w * h;
-    }
     levels.push(level);
     w = Math.ceil(w / 2);
     h = Math.ceil(h / 2);
   }
-  return { levels, gaussLength, fusedLength, levelLength };
+  return { levels, gaussLength, fusedLength };
 }
 
 /** The rows [start, end) that worker `index` of `count` owns in an image of `rows` rows. */
@@ -119,6 +111,8 @@ export interface SharedBuffers {
   aux: SharedArrayBuffer;
   /** Confidence 0–255: 255 × (1 − mean score / best score). */
   confidence: SharedArrayBuffer;
+  /** Per cell and channel, the sum over frames of the cell's mean colour (Float32): the fallback where no frame is sharp. */
+  colourSum: SharedArrayBuffer;
   /** depthmap: the composite colour image (interleaved, input sample type). */
   composite?: SharedArrayBuffer;
   /** pyramid: the current frame's luma Y (Float32, 0–1), level 0 of its pyramid. */
@@ -129,10 +123,6 @@ export interface SharedBuffers {
   fused?: SharedArrayBuffer;
   /** pyramid, RGB: the winners' chroma Cb, Cr interleaved (same type and scale as `fused`). */
   chroma?: SharedArrayBuffer;
-  /** pyramid: best and current activity and raw decisions for levels 1 … L-1. */
-  bestActivity?: SharedArrayBuffer;
-  activity?: SharedArrayBuffer;
-  levelMask?: SharedArrayBuffer;
   /** pyramid: running sum of the residual level, Float32. */
   residual?: SharedArrayBuffer;
 }
@@ -159,6 +149,7 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
     index: new SharedArrayBuffer(cells),
     aux: new SharedArrayBuffer(cells),
     confidence: new SharedArrayBuffer(cells),
+    colourSum: new SharedArrayBuffer(cells * g.channels * 4),
   };
   if (g.method === 'depthmap') {
     buffers.composite = new SharedArrayBuffer(samples * sampleBytes(g.bitDepth));
@@ -167,12 +158,10 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
     const top = p.levels[g.levels];
     buffers.gauss = new SharedArrayBuffer(p.gaussLength * 4);
     buffers.fused = new SharedArrayBuffer(p.fusedLength * (g.bitDepth === 8 ? 2 : 4));
-    buffers.bestActivity = new SharedArrayBuffer(p.levelLength * 4);
-    buffers.activity = new SharedArrayBuffer(p.levelLength * 4);
-    buffers.levelMask = new SharedArrayBuffer(p.levelLength);
     buffers.residual = new SharedArrayBuffer(top.width * top.height * 4);
     buffers.luma = new SharedArrayBuffer(g.width * g.height * 4);
-    if (g.channels === 3) buffers.chroma = new SharedArrayBuffer(g.width * g.height * 2 * (g.bitDepth === 8 ? 2 : 4));
+    if (g.channels === 3)
+      buffers.chroma = new SharedArrayBuffer(g.width * g.height * 2 * (g.bitDepth === 8 ? 2 : 4));
   }
   return buffers;
 }
