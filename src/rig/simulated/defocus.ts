@@ -3,7 +3,7 @@
 
 import type { Frame } from '../../stack/types.js';
 import { GaussianStream, hashSeed } from './prng.js';
-import type { Scene } from './scene.js';
+import { valueRange, type Scene } from './scene.js';
 
 /** How linear light becomes output codes: the sRGB curve (like a camera's JPEG/ISP) or a plain scale. */
 export type Transfer = 'srgb' | 'linear';
@@ -55,7 +55,8 @@ export interface DefocusRenderer {
 }
 
 const LADDER_STEPS = [0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32];
-const LUMA = [0.2126, 0.7152, 0.0722] as const;
+/** Rec. 709 weights: grey frames are linear luminance, encoded like a colour channel. */
+export const LUMA = [0.2126, 0.7152, 0.0722] as const;
 
 /** Level sigmas: sigma0 itself (the sharpest any pixel gets), then the steps above it, capped at maxSigma. */
 export function blurLadder(sigma0: number, maxSigma: number): number[] {
@@ -82,32 +83,8 @@ export function encoderLut(bitDepth: 8 | 16, transfer: Transfer): Float32Array {
   return lut;
 }
 
-/** Encodes the scene's sharp texture exactly as the renderer encodes a frame (minus blur and noise). */
-export function encodeTexture(
-  scene: Scene,
-  bitDepth: 8 | 16,
-  channels: 1 | 3,
-  transfer: Transfer = 'srgb',
-): Frame {
-  const lut = encoderLut(bitDepth, transfer);
-  const { width, height } = scene;
-  const len = width * height * channels;
-  const data = bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len);
-  const row = new Float64Array(width);
-  for (let c = 0; c < channels; c++) {
-    const load = rowLoader(scene, channels === 3 ? c : -1);
-    for (let y = 0; y < height; y++) {
-      load(y, row, 0);
-      for (let x = 0, o = y * width * channels + c; x < width; x++, o += channels) {
-        data[o] = Math.round(lut[toCode(Math.fround(row[x]))]); // levels hold float32 planes
-      }
-    }
-  }
-  return { width, height, channels, bitDepth, data };
-}
-
-/** Linear 0..1 → 16-bit linear code, rounded and clipped: the one quantiser levels and truth share. */
-const toCode = (v: number) => (v <= 0 ? 0 : v >= 1 ? 65535 : (v * 65535 + 0.5) | 0);
+/** Linear 0..1 → 16-bit linear code, rounded and clipped: the quantiser levels and truth share. */
+export const toCode = (v: number) => (v <= 0 ? 0 : v >= 1 ? 65535 : (v * 65535 + 0.5) | 0);
 
 /** Fills row[offset .. offset + w) with image row y of some plane; lets blurs read the texture in place. */
 type RowLoader = (y: number, row: Float64Array, offset: number) => void;
@@ -145,8 +122,7 @@ function blurRows(load: RowLoader, w: number, h: number, sigma: number, a: Float
   const passes = sigma <= 0 ? 0 : sigma <= 0.8 ? 1 : 3;
   const { r, alpha, norm } = boxFor(passes ? (sigma * sigma) / passes : 0);
   const pad = r + 1;
-  let p = new Float64Array(w + 2 * pad);
-  let q = new Float64Array(w + 2 * pad);
+  let [p, q] = [new Float64Array(w + 2 * pad), new Float64Array(w + 2 * pad)];
   for (let y = 0; y < h; y++) {
     load(y, p, pad);
     for (let pass = 0; pass < passes; pass++) {
@@ -166,8 +142,7 @@ function blurRows(load: RowLoader, w: number, h: number, sigma: number, a: Float
   // Vertical passes slide whole rows, so memory is walked in order instead of striding down columns.
   const acc = new Float64Array(w);
   const row = (y: number) => (y < 0 ? 0 : y >= h ? h - 1 : y) * w;
-  let src = a;
-  let dst = b;
+  let [src, dst] = [a, b];
   for (let pass = 0; pass < passes; pass++) {
     acc.fill(0);
     for (let k = -r; k <= r; k++) {
@@ -239,10 +214,11 @@ function upsampleInto(level: Uint16Array, planes: Coarse[], w: number, h: number
       }
       row[cw * nc + c] = row[(cw - 1) * nc + c];
     }
+    // Rows hold clamped codes + 0.5, so their blend needs no clamping and the truncating store rounds.
     for (let x = 0, o = y * w * nc; x < w; x++) {
-      const [base, t] = [i0[x], fx[x]];
-      // Rows hold clamped codes + 0.5, so their blend needs no clamping and the truncating store rounds.
-      for (let c = base; c < base + nc; c++) level[o++] = row[c] + (row[c + nc] - row[c]) * t;
+      const b = i0[x];
+      const t = fx[x];
+      for (let c = b; c < b + nc; c++) level[o++] = row[c] + (row[c + nc] - row[c]) * t;
     }
   }
 }
@@ -304,8 +280,10 @@ function blendFrame(
  *
  * Memory trade-off: levels are built lazily (only those some frame needs) and stored as interleaved linear
  * Uint16 codes, not Float32. At 12 MP RGB a level is 72 MB instead of 144 MB, so the default 10-level ladder
- * tops out at ~720 MB (240 MB in grey, where only luminance is blurred). 16-bit linear quantisation is
- * far below an 8-bit output step, so one Uint16 path serves every size rather than a Float32 path for small ones.
+ * tops out at ~720 MB (240 MB in grey, where only luminance is blurred). 16-bit linear quantisation is far
+ * below an 8-bit output step, so one Uint16 path serves every size rather than a Float32 path for small ones.
+ * The cost: noise-free 16-bit sRGB frames use only every few codes in dark tones (up to ~13 apart near
+ * black); transfer 'linear' keeps full 16-bit resolution.
  */
 export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): DefocusRenderer {
   const { width: w, height: h } = scene;
@@ -326,13 +304,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     while (i < ladder.length - 2 && ladder[i + 1] <= j / Q) i++;
     levelOf[j] = i;
   }
-  let dMin = Infinity;
-  let dMax = -Infinity;
-  for (let p = 0; p < n; p++) {
-    const d = scene.depthUm[p];
-    if (d < dMin) dMin = d;
-    if (d > dMax) dMax = d;
-  }
+  const [dMin, dMax] = valueRange(scene.depthUm);
 
   // Depth quantised to 1/65535 of its range (0.003 µm over 200 µm): far finer than any blur difference.
   const dStep = (dMax - dMin) / 65535;
@@ -397,9 +369,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     const far = Math.max(Math.abs(f - dMin), Math.abs(f - dMax));
     const lo = indexOf(sigmaAt(f + near, f));
     const hi = Math.min(ladder.length - 1, indexOf(sigmaAt(f + far, f)) + 1);
-    const out: number[] = [];
-    for (let i = lo; i <= hi; i++) out.push(i);
-    return out;
+    return Array.from({ length: hi - lo + 1 }, (_, j) => lo + j);
   }
 
   function render(focusUm: number, fo: RenderFrameOptions = {}): Frame {
@@ -412,7 +382,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     }
     // Sigma depends on depth alone, so one table over the quantised depths replaces per-pixel maths.
     for (let q = 0; q < 65536; q++) {
-      const s = sigmaAt(dMin + q * dStep, focusUm);
+      const s = sigmaAt(Math.min(dMax, dMin + q * dStep), focusUm);
       const i = indexOf(s);
       tIdx[q] = i;
       tWt[q] = (s * s - ladder[i] ** 2) / (ladder[i + 1] ** 2 - ladder[i] ** 2);

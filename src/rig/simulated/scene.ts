@@ -45,9 +45,10 @@ export function makeScene(opts: SceneOptions): Scene {
   const rng = (s: number): Rng => mulberry32(hashSeed(seed, s));
 
   const texture = paintNoise(w, h, rng(Stream.Palette), rng(Stream.Noise));
-  paintShapes(texture, w, h, rng(Stream.Shapes));
+  const paint = new Painter(texture, w, h);
+  paintShapes(paint, rng(Stream.Shapes));
   const flatMask = new Uint8Array(w * h);
-  paintFlatRegions(texture, flatMask, w, h, flatFraction, rng(Stream.Flat));
+  paintFlatRegions(paint, flatMask, flatFraction, rng(Stream.Flat));
   const depthUm = makeDepth(w, h, depthRangeUm, rng(Stream.Depth));
   return { width: w, height: h, seed, depthRangeUm, texture, depthUm, flatMask };
 }
@@ -72,10 +73,7 @@ function makePalette(rng: Rng): Float32Array {
   const lut = new Float32Array(1024 * 3);
   for (let i = 0; i < 1024; i++) {
     const t = (i / 1024) * n;
-    const k = Math.floor(t);
-    const f = t - k;
-    const a = stops[k];
-    const b = stops[(k + 1) % n];
+    const [a, b, f] = [stops[Math.floor(t)], stops[(Math.floor(t) + 1) % n], t - Math.floor(t)];
     for (let c = 0; c < 3; c++) lut[i * 3 + c] = a[c] + (b[c] - a[c]) * f;
   }
   return lut;
@@ -87,15 +85,12 @@ function makePalette(rng: Rng): Float32Array {
  */
 function addValueNoise(acc: Float32Array, w: number, h: number, cell: number, amp: number, rng: Rng): void {
   const lw = Math.ceil(w / cell) + 2;
-  const lh = Math.ceil(h / cell) + 2;
-  const lat = new Float32Array(lw * lh);
+  const lat = new Float32Array(lw * (Math.ceil(h / cell) + 2));
   for (let i = 0; i < lat.length; i++) lat[i] = (rng() * 2 - 1) * amp;
   const smooth = (f: number) => f * f * (3 - 2 * f);
   // Random phase so octaves' lattice corners do not line up into a visible grid.
-  const ox = rng() * cell;
-  const oy = rng() * cell;
-  const ix = new Int32Array(w);
-  const fx = new Float32Array(w);
+  const [ox, oy] = [rng() * cell, rng() * cell];
+  const [ix, fx] = [new Int32Array(w), new Float32Array(w)];
   for (let x = 0; x < w; x++) {
     const u = (x + ox) / cell;
     ix[x] = Math.floor(u);
@@ -104,13 +99,9 @@ function addValueNoise(acc: Float32Array, w: number, h: number, cell: number, am
   const row = new Float32Array(lw);
   for (let y = 0; y < h; y++) {
     const v = (y + oy) / cell;
-    const iy = Math.floor(v);
-    const fy = smooth(v - iy);
-    const r0 = iy * lw;
-    const r1 = r0 + lw;
-    for (let j = 0; j < lw; j++) row[j] = lat[r0 + j] + (lat[r1 + j] - lat[r0 + j]) * fy;
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
+    const [r0, fy] = [Math.floor(v) * lw, smooth(v - Math.floor(v))];
+    for (let j = 0; j < lw; j++) row[j] = lat[r0 + j] + (lat[r0 + lw + j] - lat[r0 + j]) * fy;
+    for (let x = 0, o = y * w; x < w; x++) {
       const i = ix[x];
       acc[o + x] += row[i] + (row[i + 1] - row[i]) * fx[x];
     }
@@ -132,8 +123,7 @@ function fbm(w: number, h: number, maxCell: number, minCell: number, gain: numbe
 
 /** Base layer: two cyclic palettes indexed by multi-scale noise, mixed by a coarse field, times fine grain. */
 function paintNoise(w: number, h: number, paletteRng: Rng, rng: Rng): Float32Array {
-  const palA = makePalette(paletteRng);
-  const palB = makePalette(paletteRng);
+  const [palA, palB] = [makePalette(paletteRng), makePalette(paletteRng)];
   const big = Math.max(w, h);
   const hue = fbm(w, h, Math.max(8, big / 3), 3, 0.45, rng);
   const tone = fbm(w, h, 48, 1.5, 0.25, rng);
@@ -194,33 +184,23 @@ class Painter {
 
   /** Capsule of half-width hw from (ax, ay) to (bx, by). */
   segment(ax: number, ay: number, bx: number, by: number, hw: number, col: Rgb, alpha: number): void {
-    const dx = bx - ax;
-    const dy = by - ay;
+    const [dx, dy, pad] = [bx - ax, by - ay, hw + 1];
     const len2 = dx * dx + dy * dy || 1e-9;
-    const pad = hw + 1;
     const [y0, y1] = this.clip(Math.min(ay, by) - pad, Math.max(ay, by) + pad, this.h);
     for (let y = y0; y <= y1; y++) {
       // Only the stretch of centre line within `pad` rows of y can touch this row: long diagonal
       // strokes then cost their area, not their bounding box.
-      let ta = 0;
-      let tb = 1;
+      let [ta, tb] = [0, 1];
       if (Math.abs(dy) > 1e-9) {
-        const p = (y - pad - ay) / dy;
-        const q = (y + pad - ay) / dy;
-        ta = Math.max(0, Math.min(p, q));
-        tb = Math.min(1, Math.max(p, q));
+        const [p, q] = [(y - pad - ay) / dy, (y + pad - ay) / dy];
+        [ta, tb] = [Math.max(0, Math.min(p, q)), Math.min(1, Math.max(p, q))];
       }
-      const xa = ax + dx * ta;
-      const xb = ax + dx * tb;
+      const [xa, xb] = [ax + dx * ta, ax + dx * tb];
       const [x0, x1] = this.clip(Math.min(xa, xb) - pad, Math.max(xa, xb) + pad, this.w);
       for (let x = x0; x <= x1; x++) {
         const t = clamp01(((x - ax) * dx + (y - ay) * dy) / len2);
-        this.put(
-          x,
-          y,
-          col,
-          alpha * clamp01(hw + 0.5 - Math.sqrt((x - ax - dx * t) ** 2 + (y - ay - dy * t) ** 2)),
-        );
+        const d = Math.sqrt((x - ax - dx * t) ** 2 + (y - ay - dy * t) ** 2);
+        this.put(x, y, col, alpha * clamp01(hw + 0.5 - d));
       }
     }
   }
@@ -242,8 +222,8 @@ class Painter {
 }
 
 /** Sharp edges at many scales on top of the noise: discs, rings, bars, thin wandering strokes and specks. */
-function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
-  const paint = new Painter(tex, w, h);
+function paintShapes(paint: Painter, rng: Rng): void {
+  const { w, h } = paint;
   const area = w * h;
   const small = Math.min(w, h);
   const colour = (): Rgb => hsvToLinear(rng(), 0.3 + 0.7 * rng(), 0.15 + 0.85 * rng());
@@ -255,13 +235,8 @@ function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
     paint.disc(rng() * w, rng() * h, r, ring, colour(), ring ? 0.9 : 0.35 + 0.45 * rng());
   }
   for (let n = Math.max(6, Math.round(area / 20000)); n > 0; n--) {
-    const [x, y, len, a] = [
-      rng() * w,
-      rng() * h,
-      logUniform(8, Math.max(10, small / 4)),
-      rng() * 2 * Math.PI,
-    ];
-    const hw = 1 + rng() * 3;
+    const [x, y, a] = [rng() * w, rng() * h, rng() * 2 * Math.PI];
+    const [len, hw] = [logUniform(8, Math.max(10, small / 4)), 1 + rng() * 3];
     paint.segment(x, y, x + Math.cos(a) * len, y + Math.sin(a) * len, hw, colour(), 0.5 + 0.5 * rng());
   }
   for (let n = Math.max(6, Math.round(area / 30000)); n > 0; n--) {
@@ -282,16 +257,9 @@ function paintShapes(tex: Float32Array, w: number, h: number, rng: Rng): void {
 }
 
 /** Uniform-colour ellipses painted last: the textureless patches where no focus measure has signal. */
-function paintFlatRegions(
-  tex: Float32Array,
-  mask: Uint8Array,
-  w: number,
-  h: number,
-  f: number,
-  rng: Rng,
-): void {
+function paintFlatRegions(paint: Painter, mask: Uint8Array, f: number, rng: Rng): void {
   if (f <= 0) return;
-  const paint = new Painter(tex, w, h);
+  const { w, h } = paint;
   const count = 1 + Math.floor(rng() * 2);
   for (let n = 0; n < count; n++) {
     const aspect = 0.6 + rng();
@@ -312,16 +280,13 @@ function makeDepth(w: number, h: number, rangeUm: number, rng: Rng): Float32Arra
   const s = Math.max(w, h);
   const depth = new Float32Array(w * h);
   const tilt = rng() * Math.PI * 2;
-  const gx = Math.cos(tilt) / s;
-  const gy = Math.sin(tilt) / s;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) depth[y * w + x] = (x - w / 2) * gx + (y - h / 2) * gy;
+    for (let x = 0; x < w; x++)
+      depth[y * w + x] = ((x - w / 2) * Math.cos(tilt) + (y - h / 2) * Math.sin(tilt)) / s;
   }
   for (let n = 3 + Math.floor(rng() * 3); n > 0; n--) {
     // Separable gaussian: exp(-(dx²+dy²)) = ex(x)·ey(y), one multiply-add per pixel per hill.
-    const cx = rng() * w;
-    const cy = rng() * h;
-    const sig = (0.06 + rng() * 0.12) * s;
+    const [cx, cy, sig] = [rng() * w, rng() * h, (0.06 + rng() * 0.12) * s];
     const amp = (rng() < 0.3 ? -1 : 1) * (0.2 + rng() * 0.3);
     const ex = new Float32Array(w);
     for (let x = 0; x < w; x++) ex[x] = Math.exp(-((x - cx) ** 2) / (2 * sig * sig));
@@ -332,13 +297,10 @@ function makeDepth(w: number, h: number, rangeUm: number, rng: Rng): Float32Arra
     }
   }
   normalise(depth, 0, 0.7);
-  const px = w * (0.3 + rng() * 0.4);
-  const py = h * (0.3 + rng() * 0.4);
-  const ha = (0.1 + rng() * 0.08) * s;
-  const hb = (0.06 + rng() * 0.06) * Math.min(w, h);
+  const [px, py] = [w * (0.3 + rng() * 0.4), h * (0.3 + rng() * 0.4)];
+  const [ha, hb] = [(0.1 + rng() * 0.08) * s, (0.06 + rng() * 0.06) * Math.min(w, h)];
   const rot = rng() * Math.PI;
-  const c = Math.cos(rot);
-  const sn = Math.sin(rot);
+  const [c, sn] = [Math.cos(rot), Math.sin(rot)];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const u = (x - px) * c + (y - py) * sn;
@@ -350,15 +312,19 @@ function makeDepth(w: number, h: number, rangeUm: number, rng: Rng): Float32Arra
   return depth;
 }
 
-function normalise(a: Float32Array, lo: number, hi: number): void {
-  let min = Infinity;
-  let max = -Infinity;
+/** [min, max] of an array (plain loop: this runs over 12 M depths, where reduce with tuples is 10× slower). */
+export function valueRange(a: Float32Array): [number, number] {
+  let [min, max] = [Infinity, -Infinity];
   for (let i = 0; i < a.length; i++) {
     if (a[i] < min) min = a[i];
     if (a[i] > max) max = a[i];
   }
+  return [min, max];
+}
+
+function normalise(a: Float32Array, lo: number, hi: number): void {
+  const [min, max] = valueRange(a);
   const k = max > min ? (hi - lo) / (max - min) : 0;
-  for (let i = 0; i < a.length; i++) a[i] = lo + (a[i] - min) * k;
-  // Float rounding can overshoot the bounds by an ulp; callers rely on the exact range.
-  for (let i = 0; i < a.length; i++) a[i] = Math.min(Math.max(a[i], lo), hi);
+  // Clamped because float rounding can overshoot by an ulp, and callers rely on the exact range.
+  for (let i = 0; i < a.length; i++) a[i] = Math.min(Math.max(lo + (a[i] - min) * k, lo), hi);
 }

@@ -2,7 +2,14 @@
 // and the ground truth (sharp image, per-pixel true frame index) to score a stacker against.
 
 import type { Frame } from '../../stack/types.js';
-import { createDefocusRenderer, encodeTexture, type DefocusRenderer, type Transfer } from './defocus.js';
+import {
+  createDefocusRenderer,
+  encoderLut,
+  LUMA,
+  toCode,
+  type DefocusRenderer,
+  type Transfer,
+} from './defocus.js';
 import { makeScene, type Scene } from './scene.js';
 
 export interface SyntheticStackOptions {
@@ -110,10 +117,27 @@ export function truthImage(
   channels: 1 | 3 = 3,
   transfer: Transfer = 'srgb',
 ): Frame {
-  return encodeTexture(scene, bitDepth, channels, transfer);
+  const lut = encoderLut(bitDepth, transfer);
+  const { width, height, texture: t } = scene;
+  const n = width * height;
+  const data = bitDepth === 8 ? new Uint8Array(n * channels) : new Uint16Array(n * channels);
+  for (let p = 0, i = 0; p < n; p++, i += 3) {
+    if (channels === 3) {
+      for (let c = 0; c < 3; c++) data[i + c] = Math.round(lut[toCode(t[i + c])]);
+    } else {
+      // fround: the renderer blurs float32 planes, so grey must round luminance the same way to match.
+      data[p] = Math.round(
+        lut[toCode(Math.fround(LUMA[0] * t[i] + LUMA[1] * t[i + 1] + LUMA[2] * t[i + 2]))],
+      );
+    }
+  }
+  return { width, height, channels, bitDepth, data };
 }
 
-/** Per pixel, the fractional frame index where the surface is in focus: (depthUm − focusUm[0]) / step. */
+/**
+ * Per pixel, the fractional frame index where the surface is in focus: (depthUm − focusUm[0]) / step.
+ * All 0 for a single frame, which has no step.
+ */
 export function truthDepthFrames(scene: Scene, focusUm: readonly number[]): Float32Array {
   const f0 = focusUm[0] ?? 0;
   const step = focusUm.length > 1 ? focusUm[1] - focusUm[0] : 0;

@@ -19,17 +19,26 @@ export function accumulateCellColour(
   sum: Float32Array,
 ): void {
   const cellsWide = Math.ceil(width / cell);
-  const lastX = width - 1;
   const lastY = height - 1;
   const norm = 1 / (cell * cell);
+  const rowLen = width * channels;
+  // Columns of a cell past the right edge repeat the last column, as the luminance bins do.
+  const fullCells = Math.floor(width / cell);
   for (let cy = start; cy < end; cy++) {
+    const o = cy * cellsWide * channels;
     for (let dy = 0; dy < cell; dy++) {
-      const rowStart = Math.min(lastY, cy * cell + dy) * width;
-      for (let cx = 0; cx < cellsWide; cx++) {
-        const o = (cy * cellsWide + cx) * channels;
+      const r = Math.min(lastY, cy * cell + dy) * rowLen;
+      for (let cx = 0, s = r, t = o; cx < fullCells; cx++, t += channels) {
+        for (let dx = 0; dx < cell; dx++, s += channels) {
+          for (let c = 0; c < channels; c++) sum[t + c] += frame[s + c] * norm;
+        }
+      }
+      if (fullCells < cellsWide) {
+        const t = o + fullCells * channels;
+        const lastPixel = r + (width - 1) * channels;
         for (let dx = 0; dx < cell; dx++) {
-          const s = (rowStart + Math.min(lastX, cx * cell + dx)) * channels;
-          for (let c = 0; c < channels; c++) sum[o + c] += frame[s + c] * norm;
+          const s = Math.min(lastPixel, r + (fullCells * cell + dx) * channels);
+          for (let c = 0; c < channels; c++) sum[t + c] += frame[s + c] * norm;
         }
       }
     }
@@ -38,7 +47,7 @@ export function accumulateCellColour(
 
 /**
  * Pixel rows [start, end): image := w·image + (1 − w)·mean, w from the (full-resolution) confidence,
- * the mean taken bilinearly between cell centres.
+ * the mean taken bilinearly between cell centres. `meanRow` holds cellsWide × channels floats.
  */
 export function blendFallbackRows(
   image: Uint8Array | Uint16Array,
@@ -51,21 +60,31 @@ export function blendFallbackRows(
   cell: number,
   start: number,
   end: number,
+  meanRow: Float32Array,
 ): void {
   const cellsWide = Math.ceil(width / cell);
   const cellsHigh = Math.ceil(height / cell);
   const centre = (cell - 1) / 2;
   const span = FALLBACK_FULL - FALLBACK_START;
   const inv = 1 / frames;
+  const rowLen = cellsWide * channels;
   for (let y = start; y < end; y++) {
     const fy = Math.min(cellsHigh - 1, Math.max(0, (y - centre) / cell));
     const y0 = Math.floor(fy);
     const y1 = Math.min(cellsHigh - 1, y0 + 1);
     const wy = fy - y0;
+    let rowReady = false;
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       const c = confidence[p];
       if (c >= FALLBACK_FULL) continue;
+      if (!rowReady) {
+        // The mean's row between the two cell rows, made once per pixel row that needs it.
+        for (let i = 0, a = y0 * rowLen, b = y1 * rowLen; i < rowLen; i++) {
+          meanRow[i] = (sum[a + i] + (sum[b + i] - sum[a + i]) * wy) * inv;
+        }
+        rowReady = true;
+      }
       const t = c <= FALLBACK_START ? 0 : (c - FALLBACK_START) / span;
       const w = t * t * (3 - 2 * t); // smoothstep: no visible edge where the fallback begins
       const fx = Math.min(cellsWide - 1, Math.max(0, (x - centre) / cell));
@@ -73,14 +92,10 @@ export function blendFallbackRows(
       const x1 = Math.min(cellsWide - 1, x0 + 1);
       const wx = fx - x0;
       for (let ch = 0; ch < channels; ch++) {
-        const a = sum[(y0 * cellsWide + x0) * channels + ch];
-        const b = sum[(y0 * cellsWide + x1) * channels + ch];
-        const d = sum[(y1 * cellsWide + x0) * channels + ch];
-        const e = sum[(y1 * cellsWide + x1) * channels + ch];
-        const top = a + (b - a) * wx;
-        const mean = (top + (d + (e - d) * wx - top) * wy) * inv;
+        const a = meanRow[x0 * channels + ch];
+        const mean = a + (meanRow[x1 * channels + ch] - a) * wx;
         const o = p * channels + ch;
-        image[o] = Math.round(w * image[o] + (1 - w) * mean);
+        image[o] = (w * image[o] + (1 - w) * mean + 0.5) | 0;
       }
     }
   }

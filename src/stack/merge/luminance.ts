@@ -16,8 +16,24 @@ export interface LuminanceSource {
   cell: number;
 }
 
-/** Writes cell rows [firstRow, firstRow + rows) of luminance (0–1), ceil(width / cell) wide, into `out`. */
-export function luminanceRows(src: LuminanceSource, firstRow: number, rows: number, out: Float32Array): void {
+/** Where the 2×2 RGB path also adds each bin's mean colour (rows [from, to) of this call only). */
+export interface ColourAccumulator {
+  sum: Float32Array;
+  from: number;
+  to: number;
+}
+
+/**
+ * Writes cell rows [firstRow, firstRow + rows) of luminance (0–1), ceil(width / cell) wide, into `out`.
+ * Returns whether `colour` was served (2×2 RGB bins only): reading each pixel once for both matters at 12 MP.
+ */
+export function luminanceRows(
+  src: LuminanceSource,
+  firstRow: number,
+  rows: number,
+  out: Float32Array,
+  colour: ColourAccumulator | null = null,
+): boolean {
   const { data, width, height, channels, maxValue, cell } = src;
   const cellRows = Math.ceil(height / cell);
   const cellsWide = Math.ceil(width / cell);
@@ -32,17 +48,10 @@ export function luminanceRows(src: LuminanceSource, firstRow: number, rows: numb
     const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
     const o = i * cellsWide;
     if (cell === 2 && channels === 3) {
-      binnedRgbRow(
-        data,
-        width,
-        Math.min(lastY, 2 * cy) * width,
-        Math.min(lastY, 2 * cy + 1) * width,
-        r,
-        g,
-        b,
-        out,
-        o,
-      );
+      const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
+      const row0 = Math.min(lastY, 2 * cy) * width;
+      const row1 = Math.min(lastY, 2 * cy + 1) * width;
+      binnedRgbRow(data, width, row0, row1, r, g, b, out, o, into, cy * cellsWide * 3);
       continue;
     }
     out.fill(0, o, o + cellsWide);
@@ -63,6 +72,7 @@ export function luminanceRows(src: LuminanceSource, firstRow: number, rows: numb
       }
     }
   }
+  return cell === 2 && channels === 3;
 }
 
 /** The hot case (RGB frames of 2 MP and more): one row of 2×2 bins, without per-pixel clamping. */
@@ -76,6 +86,8 @@ function binnedRgbRow(
   b: number,
   out: Float32Array,
   o: number,
+  sum: Float32Array | null,
+  so: number,
 ): void {
   const pairs = width >> 1;
   let s0 = row0 * 3;
@@ -85,6 +97,12 @@ function binnedRgbRow(
     const green = data[s0 + 1] + data[s0 + 4] + data[s1 + 1] + data[s1 + 4];
     const blue = data[s0 + 2] + data[s0 + 5] + data[s1 + 2] + data[s1 + 5];
     out[o + cx] = red * r + green * g + blue * b;
+    if (sum) {
+      const t = so + cx * 3;
+      sum[t] += red * 0.25;
+      sum[t + 1] += green * 0.25;
+      sum[t + 2] += blue * 0.25;
+    }
   }
   if (width & 1) {
     // The last cell of an odd width holds one column: count it twice, as the clamped generic path does.

@@ -66,6 +66,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   };
   const composite = b.composite ? sampleView(b.composite) : null;
   const colourSum = new Float32Array(b.colourSum);
+  const meanRow = new Float32Array(grid.width * g.channels);
   const layout = pyramidLayout(g);
   const coefficients = (buffer: SharedArrayBuffer) =>
     g.bitDepth === 8 ? new Int16Array(buffer) : new Float32Array(buffer);
@@ -96,17 +97,26 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const levelRows = (level: number) => own(layout.levels[level].height);
   const ownCells = () => own(grid.height);
 
+  /** Focus scores and raw decisions of this band's cells, and the cells' colour for the fallback mean. */
   function measureBand(frameIndex: number): void {
     const { start, end } = ownCells();
     const w = grid.width;
+    let colourServed = false;
     for (let c0 = start; c0 < end; c0 += CHUNK_ROWS) {
       const c1 = Math.min(end, c0 + CHUNK_ROWS);
       const first = c0 - halo;
       const rows = c1 - c0 + 2 * halo;
-      luminanceRows(source, first, rows, lum);
+      // Only the chunk's own rows add colour: its halo rows belong to neighbouring chunks.
+      colourServed = luminanceRows(source, first, rows, lum, {
+        sum: colourSum,
+        from: halo,
+        to: halo + c1 - c0,
+      });
       measure.compute({ lum, width: w, rows, firstRow: first }, scores);
       depth.score.set(scores.subarray(halo * w, (halo + c1 - c0) * w), c0 * w);
     }
+    if (!colourServed)
+      accumulateCellColour(frame, g.width, g.height, g.channels, cell, start, end, colourSum);
     decideRows(depth, frameIndex, start, end, init.switchMargin);
   }
 
@@ -141,8 +151,6 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const steps: Record<string, Step> = {
     measure({ frame: k }) {
       measureBand(k);
-      const cells = ownCells();
-      accumulateCellColour(frame, g.width, g.height, g.channels, cell, cells.start, cells.end, colourSum);
       if (pyramid) {
         const { start, end } = own(g.height);
         lumaRows(pyramid, start, end);
@@ -191,6 +199,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
         cell,
         start,
         end,
+        meanRow,
       );
     },
     depth({ lastFrame }) {

@@ -133,7 +133,7 @@ describe('createDefocusRenderer', () => {
     expect(Math.max(...normal)).toBeGreaterThan(50000);
     expect(new Set(normal).size).toBeGreaterThan(5000);
     expect(Math.max(...bright)).toBe(65535);
-    for (let i = 0; i < normal.length; i++) expect(bright[i] >= normal[i]).toBe(true);
+    expect(normal.filter((v, i) => bright[i] < v)).toHaveLength(0);
   });
 
   it('reproduces the truth image where the surface is exactly in focus with no base blur', () => {
@@ -162,26 +162,36 @@ describe('createDefocusRenderer', () => {
     expect(r.levelBytes()).toBe(2 * 128 * 96 * 3 * 2);
   });
 
-  it('matches a direct full-resolution blur on the shrunk-plane levels', () => {
+  it('matches a direct blur: exactly below 3 px, within a few % on the shrunk-plane levels', () => {
     // Grey, linear 16-bit, sigma exactly on a ladder level: the frame is that level, encoded losslessly.
-    const flat = flatDepth(scene, 0);
-    const lum = new Float32Array(128 * 96);
-    for (let p = 0; p < lum.length; p++) {
-      const t = flat.texture;
-      lum[p] = 0.2126 * t[p * 3] + 0.7152 * t[p * 3 + 1] + 0.0722 * t[p * 3 + 2];
-    }
-    for (const sigma of [2, 3, 6, 12]) {
-      const opts = { sigma0: 0.4, blurPxPerUm: 1, channels: 1, bitDepth: 16, transfer: 'linear' } as const;
+    const [w, h] = [256, 192];
+    const flat = flatDepth(makeScene({ width: w, height: h, seed: 12 }), 0);
+    const t = flat.texture;
+    const lum = new Float32Array(w * h).map(
+      (_, p) => 0.2126 * t[p * 3] + 0.7152 * t[p * 3 + 1] + 0.0722 * t[p * 3 + 2],
+    );
+    const opts = { sigma0: 0.4, blurPxPerUm: 1, channels: 1, bitDepth: 16, transfer: 'linear' } as const;
+    for (const [sigma, tolerance] of [
+      [1.5, 1e-3],
+      [2, 1e-3],
+      [3, 0.02],
+      [6, 0.03],
+      [12, 0.04],
+    ]) {
       const frame = createDefocusRenderer(flat, opts).render(-(sigma - 0.4));
-      const direct = blurPlane(lum, 128, 96, sigma);
+      const direct = blurPlane(lum, w, h, sigma);
+      const mean = total(direct) / direct.length;
+      // Shrunk levels replicate edge cells rather than edge pixels: compare away from the border.
+      const m = Math.ceil(3 * sigma);
       let err = 0;
       let signal = 0;
-      const mean = total(direct) / direct.length;
-      for (let p = 0; p < direct.length; p++) {
-        err += (frame.data[p] / 65535 - direct[p]) ** 2;
-        signal += (direct[p] - mean) ** 2;
+      for (let y = m; y < h - m; y++) {
+        for (let x = m; x < w - m; x++) {
+          err += (frame.data[y * w + x] / 65535 - direct[y * w + x]) ** 2;
+          signal += (direct[y * w + x] - mean) ** 2;
+        }
       }
-      expect(Math.sqrt(err / signal)).toBeLessThan(0.05);
+      expect(Math.sqrt(err / signal)).toBeLessThan(tolerance);
     }
   });
 });
@@ -230,8 +240,8 @@ describe('synthetic stacks', () => {
       }
     }
     expect(checked).toBeGreaterThan(800);
-    expect(exact / checked).toBeGreaterThan(0.8);
-    expect(near / checked).toBeGreaterThan(0.97);
+    expect(exact / checked).toBeGreaterThan(0.9);
+    expect(near / checked).toBeGreaterThan(0.98);
   });
 
   it('yields the same frames one at a time, optionally in one reused buffer', () => {
