@@ -147,6 +147,15 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
   return options;
 }
 
+function resourceSummary(): { peakRssMb: number; userCpuMs: number; systemCpuMs: number } {
+  const usage = process.resourceUsage();
+  return {
+    peakRssMb: Math.round(usage.maxRSS / 1024),
+    userCpuMs: Math.round(usage.userCPUTime / 1000),
+    systemCpuMs: Math.round(usage.systemCPUTime / 1000),
+  };
+}
+
 export async function runStackCommand(o: StackCommandOptions): Promise<void> {
   const started = performance.now();
   const { files, skipped } = await listInputs(o.inputs);
@@ -210,6 +219,8 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
         confidence: o.confidence ?? null,
       },
       depthUnitsPerFrame: DEPTH_UNITS_PER_FRAME,
+      // The whole process (worker threads included): what a Pi must have free for this stack.
+      resources: resourceSummary(),
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   }

@@ -70,7 +70,9 @@ export class Stacker {
   private readonly pool: WorkerPool;
   private geometry: StackGeometry | null = null;
   private buffers: SharedBuffers | null = null;
-  private frameView: Uint8Array | Uint16Array | null = null;
+  private slots: (Uint8Array | Uint16Array)[] = [];
+  /** Per slot, settles when the merge reading it is done and the slot may take the next frame. */
+  private slotFree: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   private frames = 0;
   private busy: Promise<void> = Promise.resolve();
   private failure: unknown = null;
@@ -97,19 +99,25 @@ export class Stacker {
   /** Takes a frame into the stack; resolves once the frame is copied and the caller may reuse it. */
   async add(frame: Frame, transform: FrameTransform = IDENTITY): Promise<void> {
     if (this.finished) throw new StackscopeError('STACKER_STATE', 'add() after finish()');
-    await this.busy;
+    const slot = this.frames % 2;
+    // Wait for the merge two frames back (the one reading this slot), not for the previous one:
+    // the copy below then overlaps the workers' merge of the previous frame.
+    await this.slotFree[slot];
     if (this.failure) throw this.failure;
     if (this.frames >= MAX_FRAMES) {
       throw new StackscopeError('STACK_TOO_LONG', `a stack holds at most ${MAX_FRAMES} frames`);
     }
     if (!this.geometry) await this.start(frame);
     this.checkMatches(frame);
-    this.frameView!.set(frame.data);
+    this.slots[slot].set(frame.data);
     const k = this.frames++;
     this.transforms.push({ ...transform });
-    this.busy = this.merge(k).catch((error: unknown) => {
-      this.failure = error;
-    });
+    this.busy = this.busy
+      .then(() => (this.failure ? undefined : this.merge(k, slot)))
+      .catch((error: unknown) => {
+        this.failure = error;
+      });
+    this.slotFree[slot] = this.busy;
   }
 
   async finish(): Promise<StackResult> {
@@ -141,7 +149,7 @@ export class Stacker {
           await this.pool.run('collapse', () => ({ level }));
       }
       await this.pool.run('fallback', () => ({ frames: this.frames, confidence }));
-      const imageBuffer = this.method === 'pyramid' ? b.frame : b.composite!;
+      const imageBuffer = this.method === 'pyramid' ? b.frames[0] : b.composite!;
       return {
         width: g.width,
         height: g.height,
@@ -191,8 +199,9 @@ export class Stacker {
     }));
     this.geometry = geometry;
     this.buffers = buffers;
-    this.frameView =
-      geometry.bitDepth === 16 ? new Uint16Array(buffers.frame) : new Uint8Array(buffers.frame);
+    this.slots = buffers.frames.map((f) =>
+      geometry.bitDepth === 16 ? new Uint16Array(f) : new Uint8Array(f),
+    );
   }
 
   private checkMatches(frame: Frame): void {
@@ -212,15 +221,15 @@ export class Stacker {
     }
   }
 
-  private async merge(k: number): Promise<void> {
+  private async merge(k: number, slot: number): Promise<void> {
     const t0 = performance.now();
-    await this.pool.run('measure', () => ({ frame: k }));
+    await this.pool.run('measure', () => ({ frame: k, slot }));
     const t1 = performance.now();
     if (this.method === 'pyramid') {
       for (let level = 0; level < this.geometry!.levels; level++)
         await this.pool.run('reduce', () => ({ level }));
     }
-    await this.pool.run('update', () => ({ frame: k }));
+    await this.pool.run('update', () => ({ frame: k, slot }));
     if (this.method === 'pyramid') await this.pool.run('updateLevels');
     this.timings.push({ measureMs: t1 - t0, mergeMs: performance.now() - t1 });
   }

@@ -16,17 +16,26 @@ export function boxMeanInPlace(
   if (radius <= 0) return;
   const win = 2 * radius + 1;
   const norm = 1 / (win * win);
-  // Horizontal pass into tmp.
+  // Horizontal pass into tmp: running sum, edge-replicated ends, a test-free middle.
   const lastX = width - 1;
+  const clampX = (x: number) => (x < 0 ? 0 : x > lastX ? lastX : x);
+  const safeEnd = width - radius - 1;
   for (let y = 0; y < rows; y++) {
     const row = y * width;
     let sum = 0;
-    for (let k = -radius; k <= radius; k++) sum += data[row + (k < 0 ? 0 : k > lastX ? lastX : k)];
-    for (let x = 0; x < width; x++) {
+    for (let k = -radius; k <= radius; k++) sum += data[row + clampX(k)];
+    let x = 0;
+    for (; x < radius && x < width; x++) {
       tmp[row + x] = sum;
-      const add = x + radius + 1;
-      const sub = x - radius;
-      sum += data[row + (add > lastX ? lastX : add)] - data[row + (sub < 0 ? 0 : sub)];
+      sum += data[row + clampX(x + radius + 1)] - data[row + clampX(x - radius)];
+    }
+    for (; x < safeEnd; x++) {
+      tmp[row + x] = sum;
+      sum += data[row + x + radius + 1] - data[row + x - radius];
+    }
+    for (; x < width; x++) {
+      tmp[row + x] = sum;
+      sum += data[row + clampX(x + radius + 1)] - data[row + clampX(x - radius)];
     }
   }
   // Vertical pass back into data; the running sums are per column, held in a Float64 row so that

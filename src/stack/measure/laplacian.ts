@@ -19,11 +19,16 @@ export function createLaplacianMeasure(opts: { windowRadius?: number } = {}): Fo
         // Band edges replicate their row: those rows are halo and get discarded by the caller.
         const up = (y === 0 ? 0 : y - 1) * width;
         const down = (y === rows - 1 ? y : y + 1) * width;
-        for (let x = 0; x < width; x++) {
-          const c = lum[row + x];
+        // Interior columns without edge tests; the two edge columns replicate their neighbour.
+        for (let x = 1; x < lastX; x++) {
+          const p = row + x;
+          const lap = 4 * lum[p] - lum[p - 1] - lum[p + 1] - lum[up + x] - lum[down + x];
+          out[p] = lap * lap;
+        }
+        for (const x of lastX > 0 ? [0, lastX] : [0]) {
           const l = lum[row + (x === 0 ? 0 : x - 1)];
           const r = lum[row + (x === lastX ? lastX : x + 1)];
-          const lap = 4 * c - l - r - lum[up + x] - lum[down + x];
+          const lap = 4 * lum[row + x] - l - r - lum[up + x] - lum[down + x];
           out[row + x] = lap * lap;
         }
       }

@@ -5,10 +5,9 @@
 // scores of the neighbours are never stored as maps: while frame i is the latest winner, `aux`
 // holds score(i-1)/score(i) (known when the previous best was frame i-1, i.e. on the rising side of
 // a unimodal focus curve; 255 = unknown); when frame i+1 arrives and loses, the parabola's vertex
-// offset replaces it. Confidence is 1 − mean/best score: near 0 where every frame looks alike
-// (flat background, where the best of several noisy scores is only a little above their mean), near
-// 1 where one plane is clearly sharper than the rest (at finish, the mean of the *other* frames). While frames arrive, `confidence` holds
-// 255 × mean/best (a ratio, so it fits a byte whatever the scores' scale); depthRows converts it.
+// offset replaces it. Confidence is 1 − (mean score of the other frames)/best, from a running sum
+// of scores: near 0 where every frame looks alike (flat background, where the best of several noisy
+// scores is only a little above the rest), near 1 where one plane is clearly sharper than the rest.
 import { majorityRow } from './consistency.js';
 
 export const AUX_UNKNOWN = 255;
@@ -22,6 +21,9 @@ export interface DepthViews {
   best: Float32Array;
   index: Uint8Array;
   aux: Uint8Array;
+  /** Sum of every frame's score (for the confidence). */
+  sum: Float32Array;
+  /** Written by depthRows at finish. */
   confidence: Uint8Array;
 }
 
@@ -55,11 +57,8 @@ export function updateRows(
   filtered: Uint8Array,
   onWinRow: ((y: number, wins: Uint8Array) => void) | null,
 ): void {
-  const { score, best, index, aux, confidence, mask, width, height } = v;
+  const { score, best, index, aux, sum, mask, width, height } = v;
   const previous = frameIndex - 1;
-  // The running mean of the scores, kept as 255 × mean/best: mean' = (ratio·best·k + s) / (k + 1).
-  const keep = frameIndex / (255 * (frameIndex + 1));
-  const add = 1 / (frameIndex + 1);
   for (let y = start; y < end; y++) {
     majorityRow(mask, 0, width, height, y, filtered);
     let anyWin = 0;
@@ -71,22 +70,20 @@ export function updateRows(
         best[p] = s;
         index[p] = 0;
         aux[p] = AUX_UNKNOWN;
-        confidence[p] = 255;
+        sum[p] = s;
         filtered[x] = 1;
         anyWin = 1;
         continue;
       }
       const b = best[p];
-      const mean = confidence[p] * b * keep + s * add;
+      sum[p] += s;
       if (filtered[x] === 1) {
         anyWin = 1;
         aux[p] = index[p] === previous && s > 0 ? ((b < s ? b / s : 1) * AUX_SCALE + 0.5) | 0 : AUX_UNKNOWN;
         index[p] = frameIndex;
         best[p] = s;
-        confidence[p] = s > 0 && mean < s ? ((mean / s) * 255 + 0.5) | 0 : 255;
-      } else {
-        if (index[p] === previous) aux[p] = vertexCode(aux[p], b, s);
-        confidence[p] = b > 0 && mean < b ? ((mean / b) * 255 + 0.5) | 0 : 255;
+      } else if (index[p] === previous) {
+        aux[p] = vertexCode(aux[p], b, s);
       }
     }
     for (let x = 0; x < width; x++) mask[row + x] = (mask[row + x] & 1) | (filtered[x] << 1);
@@ -116,12 +113,13 @@ export function depthRows(
   end: number,
   out: Float32Array,
 ): void {
-  const { index, aux, confidence, width } = v;
+  const { index, aux, confidence, best, sum, width } = v;
   const frames = lastFrame + 1;
   for (let p = start * width, last = end * width; p < last; p++) {
-    // Mean of the other frames = (n·mean − best)/(n − 1); with few frames the best's own share
-    // would otherwise cap the confidence (at 0.5 for two frames).
-    const others = frames > 1 ? (frames * (confidence[p] / 255) - 1) / (frames - 1) : 1;
+    // The mean of the *other* frames: with few frames the best's own share would otherwise cap the
+    // confidence (at 0.5 for two frames).
+    const b = best[p];
+    const others = frames > 1 && b > 0 ? (sum[p] - b) / ((frames - 1) * b) : 1;
     confidence[p] = others <= 0 ? 255 : others >= 1 ? 0 : Math.round((1 - others) * 255);
     const i = index[p];
     // The latest winner never saw a next frame: its aux still holds a score ratio, not an offset.

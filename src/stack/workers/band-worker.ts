@@ -51,7 +51,9 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const sampleView = (buffer: SharedArrayBuffer): Uint8Array | Uint16Array =>
     g.bitDepth === 16 ? new Uint16Array(buffer) : new Uint8Array(buffer);
 
-  const frame = sampleView(b.frame);
+  const slots = b.frames.map(sampleView);
+  // The slot of the frame being merged; the steps that read a frame select it first.
+  let frame = slots[0];
   const grid = cellGrid(g);
   const cell = g.cell;
   const depth: DepthViews = {
@@ -63,6 +65,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     index: new Uint8Array(b.index),
     aux: new Uint8Array(b.aux),
     confidence: new Uint8Array(b.confidence),
+    sum: new Float32Array(b.scoreSum),
   };
   const composite = b.composite ? sampleView(b.composite) : null;
   const colourSum = new Float32Array(b.colourSum);
@@ -92,6 +95,11 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const filtered = new Uint8Array(grid.width);
   const pixelWins = new Uint8Array(g.width);
   const source = { data: frame, width: g.width, height: g.height, channels: g.channels, maxValue, cell };
+  function useSlot(slot: number): void {
+    frame = slots[slot];
+    source.data = frame;
+    if (pyramid) pyramid.frame = frame;
+  }
 
   const own = (rows: number) => bandOf(rows, init.count, init.index);
   const levelRows = (level: number) => own(layout.levels[level].height);
@@ -149,7 +157,8 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const takeLevel0Row = (y: number, wins: Uint8Array) => updateLevel0Row(pyramid!, y, wins, scratch);
 
   const steps: Record<string, Step> = {
-    measure({ frame: k }) {
+    measure({ frame: k, slot }) {
+      useSlot(slot);
       measureBand(k);
       if (pyramid) {
         const { start, end } = own(g.height);
@@ -160,7 +169,8 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       const { start, end } = levelRows(level + 1);
       reduceLevel(pyramid!, level, start, end, scratch);
     },
-    update({ frame: k }) {
+    update({ frame: k, slot }) {
+      useSlot(slot);
       const { start, end } = ownCells();
       const take = pyramid ? takeLevel0Row : copyWinnerRow;
       updateRows(depth, k, start, end, filtered, (cy, wins) => forPixelRows(cy, wins, take));
@@ -241,6 +251,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       collapseResidual(pyramid!, frames, start, end);
     },
     collapse({ level }) {
+      useSlot(0);
       const { start, end } = levelRows(level);
       collapseLevel(pyramid!, level, start, end, scratch);
     },

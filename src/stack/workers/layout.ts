@@ -97,8 +97,11 @@ export function bandOf(rows: number, count: number, index: number): { start: num
 }
 
 export interface SharedBuffers {
-  /** The frame being merged (interleaved, input sample type); at finish, the pyramid's output. */
-  frame: SharedArrayBuffer;
+  /**
+   * Two frame slots (interleaved, input sample type): the caller copies frame k+1 into one while the
+   * workers merge frame k from the other. At finish, slot 0 holds the pyramid's output.
+   */
+  frames: [SharedArrayBuffer, SharedArrayBuffer];
   /** Per cell from here to `confidence`. The current frame's focus score (Float32); at finish, the fractional depth in frames. */
   score: SharedArrayBuffer;
   /** Per pixel: bit 0 the raw "new frame is sharper" decision, bit 1 the decision after filtering. */
@@ -111,6 +114,8 @@ export interface SharedBuffers {
   aux: SharedArrayBuffer;
   /** Confidence 0–255: 255 × (1 − mean score / best score). */
   confidence: SharedArrayBuffer;
+  /** Sum of every frame's score (Float32), for the confidence. */
+  scoreSum: SharedArrayBuffer;
   /** Per cell and channel, the sum over frames of the cell's mean colour (Float32): the fallback where no frame is sharp. */
   colourSum: SharedArrayBuffer;
   /** depthmap: the composite colour image (interleaved, input sample type). */
@@ -142,13 +147,17 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
   const grid = cellGrid(g);
   const cells = grid.width * grid.height;
   const buffers: SharedBuffers = {
-    frame: new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
+    frames: [
+      new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
+      new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
+    ],
     score: new SharedArrayBuffer(cells * 4),
     mask: new SharedArrayBuffer(cells),
     best: new SharedArrayBuffer(cells * 4),
     index: new SharedArrayBuffer(cells),
     aux: new SharedArrayBuffer(cells),
     confidence: new SharedArrayBuffer(cells),
+    scoreSum: new SharedArrayBuffer(cells * 4),
     colourSum: new SharedArrayBuffer(cells * g.channels * 4),
   };
   if (g.method === 'depthmap') {

@@ -1,0 +1,169 @@
+// `npm run bench`: the stacker against its targets on a synthetic 12 MP × 20-frame stack, whole
+// processes timed from outside, results appended to bench/results/ with a plot of their history.
+//   decode-only process ─┐
+//   stack --method depthmap ├─ alternated RUNS times; medians; ratios to decode-only
+//   stack --method pyramid ─┘
+//   peak RSS at 10 and 40 frames (40 = the 20 frames twice: the stacker cannot tell)
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchFrames } from './frames.js';
+import { historySvg, type BenchRecord } from './history.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SPEC = { width: 4000, height: 3000, frames: 20, seed: 1 };
+export const TARGETS = { depthmapVsDecode: 2.5, pyramidVsDecode: 5, rss40Vs10: 1.15, rss40Mb: 450 };
+const CLI = join('dist', 'src', 'cli.js');
+const DECODE_ONLY = join('dist', 'bench', 'decode-only.js');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface ProcessRun {
+  wallMs: number;
+  output: Record<string, unknown>;
+}
+
+function runNode(args: string[]): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) reject(new Error(`node ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve({ wallMs, output: JSON.parse(stdout) as Record<string, unknown> });
+    });
+  });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+async function stack(files: string[], method: string, out: string): Promise<ProcessRun> {
+  return runNode([
+    CLI,
+    'stack',
+    '--json',
+    '--method',
+    method,
+    '-o',
+    join(out, `${method}.jpg`),
+    '--depth-map',
+    join(out, `${method}-depth.png`),
+    ...files,
+  ]);
+}
+
+function perFrameSplit(run: ProcessRun) {
+  const t = run.output.timings as {
+    decodeMs: number[];
+    measureMs: number[];
+    mergeMs: number[];
+    finishMs: number;
+    encodeMs: number;
+  };
+  const n = t.decodeMs.length;
+  return {
+    decodeMs: round(sum(t.decodeMs) / n),
+    measureMs: round(sum(t.measureMs) / n),
+    mergeMs: round(sum(t.mergeMs) / n),
+    finishMs: round(t.finishMs),
+    encodeMs: round(t.encodeMs),
+  };
+}
+
+const peakRss = (run: ProcessRun) => (run.output.resources as { peakRssMb: number }).peakRssMb;
+
+async function main(): Promise<void> {
+  const files = await benchFrames(SPEC, log);
+  const out = await mkdtemp(join(tmpdir(), 'stackscope-bench-'));
+  try {
+    const runs: { decode: ProcessRun[]; depthmap: ProcessRun[]; pyramid: ProcessRun[] } = {
+      decode: [],
+      depthmap: [],
+      pyramid: [],
+    };
+    for (let r = 0; r < RUNS; r++) {
+      // Alternating keeps a drift in the machine's speed from favouring one of them.
+      runs.decode.push(await runNode([DECODE_ONLY, ...files]));
+      runs.depthmap.push(await stack(files, 'depthmap', out));
+      runs.pyramid.push(await stack(files, 'pyramid', out));
+      log(
+        `run ${r + 1}/${RUNS}: decode ${round(runs.decode[r].wallMs, 0)} ms, depthmap ${round(runs.depthmap[r].wallMs, 0)} ms, pyramid ${round(runs.pyramid[r].wallMs, 0)} ms`,
+      );
+    }
+    const rss: Record<string, { frames10: number; frames40: number }> = {};
+    for (const method of ['depthmap', 'pyramid']) {
+      const ten = await stack(files.slice(0, 10), method, out);
+      const forty = await stack([...files, ...files], method, out);
+      rss[method] = { frames10: peakRss(ten), frames40: peakRss(forty) };
+      log(`${method}: peak RSS ${rss[method].frames10} MB at 10 frames, ${rss[method].frames40} MB at 40`);
+    }
+    const decodeMs = median(runs.decode.map((r) => r.wallMs));
+    const wall = (method: 'depthmap' | 'pyramid') => median(runs[method].map((r) => r.wallMs));
+    const figures = {
+      decodeOnlyMs: round(decodeMs, 0),
+      depthmapMs: round(wall('depthmap'), 0),
+      pyramidMs: round(wall('pyramid'), 0),
+      depthmapVsDecode: round(wall('depthmap') / decodeMs, 2),
+      pyramidVsDecode: round(wall('pyramid') / decodeMs, 2),
+      perFrame: { depthmap: perFrameSplit(runs.depthmap[0]), pyramid: perFrameSplit(runs.pyramid[0]) },
+      rss,
+      rss40Vs10: {
+        depthmap: round(rss.depthmap.frames40 / rss.depthmap.frames10, 2),
+        pyramid: round(rss.pyramid.frames40 / rss.pyramid.frames10, 2),
+      },
+    };
+    const pass = {
+      depthmapVsDecode: figures.depthmapVsDecode <= TARGETS.depthmapVsDecode,
+      pyramidVsDecode: figures.pyramidVsDecode <= TARGETS.pyramidVsDecode,
+      rss40Vs10: Math.max(figures.rss40Vs10.depthmap, figures.rss40Vs10.pyramid) <= TARGETS.rss40Vs10,
+      rss40Mb: Math.max(rss.depthmap.frames40, rss.pyramid.frames40) <= TARGETS.rss40Mb,
+    };
+    const record: BenchRecord = {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        memoryGb: round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      stack: { ...SPEC, format: 'JPEG q93', runs: RUNS },
+      figures,
+      targets: TARGETS,
+      pass,
+    };
+    await mkdir(join('bench', 'results'), { recursive: true });
+    const name = record.date.replace(/[:.]/g, '-');
+    await writeFile(join('bench', 'results', `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    const history = await loadHistory();
+    await writeFile(join('bench', 'results', 'history.svg'), historySvg(history, TARGETS));
+    process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function loadHistory(): Promise<BenchRecord[]> {
+  const dir = join('bench', 'results');
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as BenchRecord));
+}
+
+await main();
