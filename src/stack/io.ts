@@ -198,8 +198,9 @@ export const DEPTH_UNITS_PER_FRAME = 256;
 export function depthToUint16(depth: Float32Array): Uint16Array {
   const out = new Uint16Array(depth.length);
   for (let i = 0; i < depth.length; i++) {
-    const v = Math.round(depth[i] * DEPTH_UNITS_PER_FRAME);
-    out[i] = v < 0 ? 0 : v > 65535 ? 65535 : v;
+    // Depths are ≥ 0, so truncating x + 0.5 rounds; this loop runs over every pixel of a 12 MP map.
+    const v = depth[i] * DEPTH_UNITS_PER_FRAME + 0.5;
+    out[i] = v < 0 ? 0 : v > 65535 ? 65535 : v | 0;
   }
   return out;
 }

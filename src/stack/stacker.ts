@@ -34,8 +34,8 @@ export interface StackerOptions extends MeasureOptions {
   threads?: number;
   /** Relative margin a frame must beat the best by to take a pixel (hysteresis against noise). */
   switchMargin?: number;
-  /** Side of the cells focus is decided on: 1 or 2 pixels; default by frame size (see layout.ts). */
-  cell?: 1 | 2;
+  /** Side of the cells focus is decided on: 1, 2 or 4 pixels; default by frame size (see layout.ts). */
+  cell?: 1 | 2 | 4;
 }
 
 export interface FrameTiming {

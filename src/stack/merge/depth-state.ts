@@ -60,24 +60,32 @@ export function updateRows(
   const { score, best, index, aux, sum, mask, width, height } = v;
   const previous = frameIndex - 1;
   for (let y = start; y < end; y++) {
-    majorityRow(mask, 0, width, height, y, filtered);
-    let anyWin = 0;
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const p = row + x;
-      const s = score[p];
-      if (frameIndex === 0) {
+    if (frameIndex === 0) {
+      // The first frame takes every cell: no decisions to filter.
+      for (let x = 0, p = row; x < width; x++, p++) {
+        const s = score[p];
         best[p] = s;
+        sum[p] = s;
         index[p] = 0;
         aux[p] = AUX_UNKNOWN;
-        sum[p] = s;
-        filtered[x] = 1;
-        anyWin = 1;
-        continue;
+        mask[p] = (mask[p] & 1) | 2;
       }
+      filtered.fill(1, 0, width);
+      if (onWinRow) onWinRow(y, filtered);
+      continue;
+    }
+    majorityRow(mask, 0, width, height, y, filtered);
+    let anyWin = 0;
+    for (let x = 0, p = row; x < width; x++, p++) {
+      const s = score[p];
       const b = best[p];
       sum[p] += s;
-      if (filtered[x] === 1) {
+      const win = filtered[x];
+      // Bit 1 of the mask carries the filtered decision to the pyramid's levels; bit 0 stays for
+      // the neighbours' majority votes, which may still be reading this row.
+      mask[p] = (mask[p] & 1) | (win << 1);
+      if (win === 1) {
         anyWin = 1;
         aux[p] = index[p] === previous && s > 0 ? ((b < s ? b / s : 1) * AUX_SCALE + 0.5) | 0 : AUX_UNKNOWN;
         index[p] = frameIndex;
@@ -86,7 +94,6 @@ export function updateRows(
         aux[p] = vertexCode(aux[p], b, s);
       }
     }
-    for (let x = 0; x < width; x++) mask[row + x] = (mask[row + x] & 1) | (filtered[x] << 1);
     if (anyWin && onWinRow) onWinRow(y, filtered);
   }
 }

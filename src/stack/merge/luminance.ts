@@ -25,7 +25,7 @@ export interface ColourAccumulator {
 
 /**
  * Writes cell rows [firstRow, firstRow + rows) of luminance (0–1), ceil(width / cell) wide, into `out`.
- * Returns whether `colour` was served (2×2 RGB bins only): reading each pixel once for both matters at 12 MP.
+ * Returns whether `colour` was served (RGB bins of 2×2 and up): reading each pixel once for both matters at 12 MP.
  */
 export function luminanceRows(
   src: LuminanceSource,
@@ -47,6 +47,11 @@ export function luminanceRows(
   for (let i = 0; i < rows; i++) {
     const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
     const o = i * cellsWide;
+    if (cell > 2 && channels === 3) {
+      const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
+      binnedRgbCells(data, width, height, cell, cy, r, g, b, out, o, into, cy * cellsWide * 3);
+      continue;
+    }
     if (cell === 2 && channels === 3) {
       const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
       const row0 = Math.min(lastY, 2 * cy) * width;
@@ -72,7 +77,70 @@ export function luminanceRows(
       }
     }
   }
-  return cell === 2 && channels === 3;
+  return cell >= 2 && channels === 3;
+}
+
+let scratch = new Float32Array(0);
+
+/** RGB bins of any size (4×4 for 8 MP and more): per-cell channel sums, then luminance and colour. */
+function binnedRgbCells(
+  data: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  cell: number,
+  cy: number,
+  r: number,
+  g: number,
+  b: number,
+  out: Float32Array,
+  o: number,
+  sum: Float32Array | null,
+  so: number,
+): void {
+  const cellsWide = Math.ceil(width / cell);
+  const full = Math.floor(width / cell);
+  if (scratch.length < cellsWide * 3) scratch = new Float32Array(cellsWide * 3);
+  const acc = scratch;
+  acc.fill(0, 0, cellsWide * 3);
+  const lastY = height - 1;
+  const lastPixel = (width - 1) * 3;
+  for (let dy = 0; dy < cell; dy++) {
+    const rowStart = Math.min(lastY, cy * cell + dy) * width * 3;
+    for (let cx = 0, s = rowStart; cx < full; cx++) {
+      let red = 0;
+      let green = 0;
+      let blue = 0;
+      for (let dx = 0; dx < cell; dx++, s += 3) {
+        red += data[s];
+        green += data[s + 1];
+        blue += data[s + 2];
+      }
+      acc[3 * cx] += red;
+      acc[3 * cx + 1] += green;
+      acc[3 * cx + 2] += blue;
+    }
+    // A partial last cell repeats the last column, as the generic path's clamping does.
+    for (let cx = full; cx < cellsWide; cx++) {
+      for (let dx = 0; dx < cell; dx++) {
+        const s = rowStart + Math.min(lastPixel, (cx * cell + dx) * 3);
+        acc[3 * cx] += data[s];
+        acc[3 * cx + 1] += data[s + 1];
+        acc[3 * cx + 2] += data[s + 2];
+      }
+    }
+  }
+  const mean = 1 / (cell * cell);
+  for (let cx = 0; cx < cellsWide; cx++) {
+    const red = acc[3 * cx];
+    const green = acc[3 * cx + 1];
+    const blue = acc[3 * cx + 2];
+    out[o + cx] = red * r + green * g + blue * b;
+    if (sum) {
+      sum[so + 3 * cx] += red * mean;
+      sum[so + 3 * cx + 1] += green * mean;
+      sum[so + 3 * cx + 2] += blue * mean;
+    }
+  }
 }
 
 /** The hot case (RGB frames of 2 MP and more): one row of 2×2 bins, without per-pixel clamping. */

@@ -142,15 +142,23 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     for (let y = cy * cell, end = Math.min(g.height, y + cell); y < end; y++) visit(y, pixelWins);
   }
 
-  function copyWinnerRow(y: number, wins: Uint8Array): void {
-    const ch = g.channels;
-    let o = y * g.width * ch;
-    for (let x = 0; x < g.width; x++, o += ch) {
-      if (wins[x] !== 1) continue;
-      composite![o] = frame[o];
-      if (ch === 3) {
-        composite![o + 1] = frame[o + 1];
-        composite![o + 2] = frame[o + 2];
+  /** depthmap: copy the pixels of cell row `cy`'s winning cells into the composite, run by run (memcpy). */
+  function copyWinnerCells(cy: number, wins: Uint8Array): void {
+    const rowSamples = g.width * g.channels;
+    const cellSamples = cell * g.channels;
+    const cellsWide = grid.width;
+    for (let cx = 0; cx < cellsWide;) {
+      if (wins[cx] !== 1) {
+        cx++;
+        continue;
+      }
+      const runStart = cx;
+      while (cx < cellsWide && wins[cx] === 1) cx++;
+      const from = runStart * cellSamples;
+      const to = Math.min(rowSamples, cx * cellSamples);
+      for (let y = cy * cell, end = Math.min(g.height, y + cell); y < end; y++) {
+        const o = y * rowSamples;
+        composite!.set(frame.subarray(o + from, o + to), o + from);
       }
     }
   }
@@ -172,8 +180,10 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     update({ frame: k, slot }) {
       useSlot(slot);
       const { start, end } = ownCells();
-      const take = pyramid ? takeLevel0Row : copyWinnerRow;
-      updateRows(depth, k, start, end, filtered, (cy, wins) => forPixelRows(cy, wins, take));
+      const onWin = pyramid
+        ? (cy: number, wins: Uint8Array) => forPixelRows(cy, wins, takeLevel0Row)
+        : copyWinnerCells;
+      updateRows(depth, k, start, end, filtered, onWin);
     },
     updateLevels() {
       for (let l = 1; l < g.levels; l++) {

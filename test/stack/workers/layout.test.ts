@@ -4,6 +4,7 @@ import {
   allocateBuffers,
   bandOf,
   CELL_2_MIN_PIXELS,
+  CELL_4_MIN_PIXELS,
   cellGrid,
   cellSizeFor,
   MAX_PYRAMID_LEVELS,
@@ -101,12 +102,16 @@ describe('pyramid levels and layout', () => {
 });
 
 describe('cells', () => {
-  it('uses 1-pixel cells below CELL_2_MIN_PIXELS and 2×2 cells at and above it', () => {
+  it('uses 1-pixel cells below CELL_2_MIN_PIXELS, 2×2 up to CELL_4_MIN_PIXELS, 4×4 from there', () => {
     expect(cellSizeFor(100, 100)).toBe(1);
-    expect(cellSizeFor(1999, 1000)).toBe(1);
-    expect(cellSizeFor(2000, 1000)).toBe(2);
-    expect(2000 * 1000).toBe(CELL_2_MIN_PIXELS);
-    expect(cellSizeFor(4000, 3000)).toBe(2);
+    expect(cellSizeFor(999, 500)).toBe(1);
+    expect(cellSizeFor(1000, 500)).toBe(2);
+    expect(1000 * 500).toBe(CELL_2_MIN_PIXELS);
+    expect(cellSizeFor(2592, 1944)).toBe(2); // OV5647, 5 MP
+    expect(cellSizeFor(4000, 1999)).toBe(2);
+    expect(cellSizeFor(4000, 2000)).toBe(4);
+    expect(4000 * 2000).toBe(CELL_4_MIN_PIXELS);
+    expect(cellSizeFor(4056, 3040)).toBe(4); // IMX477, 12 MP
   });
 
   it('rounds the cell grid up', () => {
