@@ -99,9 +99,9 @@ export class Stacker {
   /** Takes a frame into the stack; resolves once the frame is copied and the caller may reuse it. */
   async add(frame: Frame, transform: FrameTransform = IDENTITY): Promise<void> {
     if (this.finished) throw new StackscopeError('STACKER_STATE', 'add() after finish()');
-    const slot = this.frames % 2;
-    // Wait for the merge two frames back (the one reading this slot), not for the previous one:
-    // the copy below then overlaps the workers' merge of the previous frame.
+    // With two slots, wait for the merge two frames back (the one reading this slot), not for the
+    // previous one: the copy below then overlaps the workers' merge of the previous frame.
+    const slot = this.frames % Math.max(1, this.slots.length);
     await this.slotFree[slot];
     if (this.failure) throw this.failure;
     if (this.frames >= MAX_FRAMES) {

@@ -102,10 +102,12 @@ export function bandOf(rows: number, count: number, index: number): { start: num
 
 export interface SharedBuffers {
   /**
-   * Two frame slots (interleaved, input sample type): the caller copies frame k+1 into one while the
-   * workers merge frame k from the other. At finish, slot 0 holds the pyramid's output.
+   * Frame slots (interleaved, input sample type). depthmap has two: the caller copies frame k+1 into
+   * one while the workers merge frame k from the other. The pyramid, whose own buffers are larger,
+   * keeps to one and so to the memory target (450 MB at 12 MP). At finish, slot 0 holds the
+   * pyramid's output.
    */
-  frames: [SharedArrayBuffer, SharedArrayBuffer];
+  frames: SharedArrayBuffer[];
   /** Per cell from here to `confidence`. The current frame's focus score (Float32); at finish, the fractional depth in frames. */
   score: SharedArrayBuffer;
   /** Per pixel: bit 0 the raw "new frame is sharper" decision, bit 1 the decision after filtering. */
@@ -151,10 +153,10 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
   const grid = cellGrid(g);
   const cells = grid.width * grid.height;
   const buffers: SharedBuffers = {
-    frames: [
-      new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
-      new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
-    ],
+    frames: Array.from(
+      { length: g.method === 'depthmap' ? 2 : 1 },
+      () => new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)),
+    ),
     score: new SharedArrayBuffer(cells * 4),
     mask: new SharedArrayBuffer(cells),
     best: new SharedArrayBuffer(cells * 4),
