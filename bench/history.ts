@@ -16,9 +16,9 @@ export interface BenchRecord {
   pass: Record<string, boolean>;
 }
 
-const WIDTH = 760;
-const HEIGHT = 360;
-const PAD = { left: 60, right: 70, top: 40, bottom: 70 };
+const WIDTH = 820;
+const HEIGHT = 430;
+const PAD = { left: 60, right: 80, top: 56, bottom: 140 };
 
 export function historySvg(records: BenchRecord[], targets: BenchRecord['targets']): string {
   const plotW = WIDTH - PAD.left - PAD.right;
@@ -58,12 +58,13 @@ export function historySvg(records: BenchRecord[], targets: BenchRecord['targets
   const labels = records
     .map(
       (r, i) =>
-        `<text transform="translate(${x(i)},${PAD.top + plotH + 14}) rotate(30)" font-size="10">${r.date.slice(0, 16).replace('T', ' ')} ${r.commit}</text>`,
+        `<text transform="translate(${x(i)},${PAD.top + plotH + 14}) rotate(90)" text-anchor="start" font-size="10">${r.date.slice(5, 16).replace('T', ' ')} ${r.commit}</text>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${PAD.left}" y="22" font-size="14" font-weight="bold">stackscope bench: 12 MP × 20 frames, whole process, relative to sharp decoding the frames</text>
+<text x="${PAD.left}" y="20" font-size="14" font-weight="bold">stackscope bench: 12 MP × 20 frames, whole process</text>
+<text x="${PAD.left}" y="38" font-size="11">left: time ÷ sharp decoding the frames · right: peak RSS</text>
 <line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${PAD.top + plotH}" stroke="#333"/>
 <line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${PAD.left + plotW}" y2="${PAD.top + plotH}" stroke="#333"/>
 ${ticks}${rssTicks}
@@ -82,7 +83,7 @@ ${line(
 )}
 ${line(rssValues, yRss, '#2ca02c')}
 ${labels}
-<text x="${PAD.left + plotW - 250}" y="${PAD.top + 12}" font-size="11"><tspan fill="#1f77b4">● depthmap</tspan> <tspan fill="#d62728">● pyramid</tspan> <tspan fill="#2ca02c">● peak RSS, 40 frames</tspan></text>
+<text x="${PAD.left + plotW}" y="38" text-anchor="end" font-size="11"><tspan fill="#1f77b4">● depthmap</tspan> <tspan fill="#d62728">● pyramid</tspan> <tspan fill="#2ca02c">● peak RSS, 40 frames</tspan></text>
 </svg>
 `;
 }

@@ -162,7 +162,7 @@ function gitCommit(): string {
 
 async function loadHistory(): Promise<BenchRecord[]> {
   const dir = join('bench', 'results');
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('quality-')).sort();
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as BenchRecord));
 }
 

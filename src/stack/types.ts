@@ -29,6 +29,12 @@ export interface FocusMeasure {
   readonly name: MeasureName;
   /** Rows of context each output row needs above and below it to be exact. */
   readonly halo: number;
+  /**
+   * How the ratio of scores (other frames / best) maps to confidence: 1 − ratio^exponent. Measures
+   * differ in how steeply they fall with defocus; the exponent puts their confidences on one scale,
+   * so that the low-confidence fallback means the same whatever the measure.
+   */
+  readonly confidenceExponent: number;
   /** Writes one non-negative score per pixel (width × rows) into `out`; larger is sharper. */
   compute(input: MeasureInput, out: Float32Array): void;
 }

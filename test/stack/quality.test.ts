@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../../src/rig/simulated/stack.js';
 import { Stacker } from '../../src/stack/stacker.js';
-import { METHODS, type Frame } from '../../src/stack/types.js';
+import { MEASURES, METHODS, type Frame } from '../../src/stack/types.js';
 import { psnr } from '../helpers/frames.js';
 
 const W = 256;
@@ -55,4 +55,16 @@ describe.each([11, 12])('synthetic scene (seed %i)', (seed) => {
     expect(errors[Math.floor(errors.length / 2)]).toBeLessThan(0.5);
     expect(errors[Math.floor(errors.length * 0.9)]).toBeLessThan(1);
   });
+
+  it.each(MEASURES.filter((m) => m !== 'laplacian'))(
+    'depthmap with the %s measure also beats every frame and the naive argmax',
+    async (measure) => {
+      const stacker = new Stacker({ method: 'depthmap', measure, threads: 2 });
+      for (const f of stack.frames) await stacker.add(f);
+      const r = await stacker.finish();
+      const quality = psnr(r.image, truth.data, 255);
+      expect(quality).toBeGreaterThan(bestSingle + 5);
+      expect(quality).toBeGreaterThan(naive + 2);
+    },
+  );
 });

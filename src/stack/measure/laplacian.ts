@@ -10,6 +10,8 @@ export function createLaplacianMeasure(opts: { windowRadius?: number } = {}): Fo
   let tmp = new Float32Array(0);
   return {
     name: 'laplacian',
+    // Energy of a derivative: falls with the square of contrast, the scale the fallback was tuned on.
+    confidenceExponent: 1,
     halo: radius + 1,
     compute({ lum, width, rows }: MeasureInput, out: Float32Array): void {
       if (tmp.length < width * rows) tmp = new Float32Array(width * rows);

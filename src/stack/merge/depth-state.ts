@@ -110,8 +110,9 @@ function vertexCode(prevCode: number, best: number, next: number): number {
 }
 
 /**
- * After the last frame, rows [start, end): fractional depth in frames (into `out`), and the mean/best
- * ratio turned into the confidence 255 × (1 − mean of the other frames / best).
+ * After the last frame, rows [start, end): fractional depth in frames (into `out`), and the confidence
+ * 255 × (1 − (mean of the other frames / best)^exponent); the exponent is the measure's (see
+ * FocusMeasure.confidenceExponent).
  */
 export function depthRows(
   v: DepthViews,
@@ -119,6 +120,7 @@ export function depthRows(
   start: number,
   end: number,
   out: Float32Array,
+  confidenceExponent = 1,
 ): void {
   const { index, aux, confidence, best, sum, width } = v;
   const frames = lastFrame + 1;
@@ -127,7 +129,8 @@ export function depthRows(
     // confidence (at 0.5 for two frames).
     const b = best[p];
     const others = frames > 1 && b > 0 ? (sum[p] - b) / ((frames - 1) * b) : 1;
-    confidence[p] = others <= 0 ? 255 : others >= 1 ? 0 : Math.round((1 - others) * 255);
+    confidence[p] =
+      others <= 0 ? 255 : others >= 1 ? 0 : Math.round((1 - others ** confidenceExponent) * 255);
     const i = index[p];
     // The latest winner never saw a next frame: its aux still holds a score ratio, not an offset.
     const offset = i === lastFrame || aux[p] === AUX_UNKNOWN ? 0 : aux[p] / AUX_SCALE - 0.5;

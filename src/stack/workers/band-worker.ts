@@ -224,7 +224,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     },
     depth({ lastFrame }) {
       const { start, end } = ownCells();
-      depthRows(depth, lastFrame, start, end, depth.score);
+      depthRows(depth, lastFrame, start, end, depth.score, measure.confidenceExponent);
     },
     smoothConfidence() {
       // Into the mask buffer, free once the last frame is merged; upsample and fallback read it there.
