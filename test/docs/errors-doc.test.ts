@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE } from '../../src/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const rows = [...doc.matchAll(/^\| ([A-Z_]+) \| (\d+) \| (\d+) \| (.+) \|$/gm)].map((m) => ({
+const rows = [...doc.matchAll(/^\|\s*([A-Z_]+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(.+?)\s*\|$/gm)].map((m) => ({
   code: m[1],
   status: Number(m[2]),
   exitCode: Number(m[3]),
