@@ -55,12 +55,7 @@ export function seeded(seed: number): () => number {
   };
 }
 
-export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, max: number): number {
-  let se = 0;
-  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
-  const mse = se / a.length;
-  return mse === 0 ? Infinity : 10 * Math.log10((max * max) / mse);
-}
+export { psnr } from '../../src/rig/simulated/score.js';
 
 /** Samples of a rectangle (all channels) of an interleaved image. */
 export function region(

@@ -3,34 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../../src/rig/simulated/stack.js';
 import { Stacker } from '../../src/stack/stacker.js';
-import { MEASURES, METHODS, type Frame } from '../../src/stack/types.js';
-import { psnr } from '../helpers/frames.js';
+import { MEASURES, METHODS } from '../../src/stack/types.js';
+import { naiveArgmax, psnr } from '../../src/rig/simulated/score.js';
 
 const W = 256;
 const H = 192;
 const FRAMES = 10;
-
-/** The original experiment's idea without its windows or filters: per pixel, the frame of largest |Laplacian|. */
-function naiveArgmax(frames: Frame[]): Uint8Array {
-  const best = new Float32Array(W * H).fill(-1);
-  const out = new Uint8Array(W * H * 3);
-  for (const f of frames) {
-    const lum = (x: number, y: number) => {
-      const p = (Math.min(H - 1, Math.max(0, y)) * W + Math.min(W - 1, Math.max(0, x))) * 3;
-      return 0.299 * f.data[p] + 0.587 * f.data[p + 1] + 0.114 * f.data[p + 2];
-    };
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++) {
-        const l = Math.abs(4 * lum(x, y) - lum(x - 1, y) - lum(x + 1, y) - lum(x, y - 1) - lum(x, y + 1));
-        const p = y * W + x;
-        if (l > best[p]) {
-          best[p] = l;
-          out.set(f.data.subarray(p * 3, p * 3 + 3), p * 3);
-        }
-      }
-  }
-  return out;
-}
 
 describe.each([11, 12])('synthetic scene (seed %i)', (seed) => {
   const stack = makeSyntheticStack({ width: W, height: H, frames: FRAMES, seed, noise: 0.004 });
