@@ -1,5 +1,6 @@
 // `stackscope stack`: parse and check the flags, stack the files, write the outputs, print a summary.
 // Contract: ../shared/DESIGN.md "Command-line contract"; exit 0 ok, 2 bad arguments or input, 1 failure.
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BadArgumentError } from '../errors.js';
 import { depthPreview } from '../stack/depth-preview.js';
@@ -163,7 +164,7 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
   const result = await stackFiles(
     files,
     { method: o.method, measure: o.measure, threads: o.threads, windowRadius: o.windowRadius },
-    (p) => progress.update(p.done, p.total, p.file),
+    (p) => progress.update(p.done, p.total, basename(p.file)),
   );
   const t0 = performance.now();
   const { width, height } = result;
