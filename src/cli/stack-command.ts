@@ -12,6 +12,7 @@ import {
   outputFormatOf,
   writeFileAtomic,
 } from '../stack/io.js';
+import { ALIGN_MODES, type AlignMode } from '../stack/align/aligner.js';
 import { stackFiles } from '../stack/stack-files.js';
 import { DEFAULT_MEASURE, DEFAULT_METHOD } from '../stack/stacker.js';
 import { MEASURES, METHODS, type MeasureName, type MergeMethod } from '../stack/types.js';
@@ -37,9 +38,6 @@ Options:
   -q, --quiet              no progress on stderr
   -h, --help               this text
 `;
-
-const ALIGN_MODES = ['auto', 'none', 'translation', 'similarity'] as const;
-type AlignMode = (typeof ALIGN_MODES)[number];
 
 function oneOf<T extends string>(
   flag: string,
@@ -114,11 +112,6 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
     );
   }
   const align = oneOf('align', v.align, ALIGN_MODES, 'auto');
-  if (align === 'translation' || align === 'similarity') {
-    throw new BadArgumentError(
-      `--align ${align}: alignment is not implemented yet; use --align none (auto stacks unaligned for now)`,
-    );
-  }
   const options: StackCommandOptions = {
     inputs: parsed.positionals,
     output: v.output ?? 'stacked.jpg',
@@ -163,7 +156,14 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
   const progress = createProgress(process.stderr, o.quiet || o.json);
   const result = await stackFiles(
     files,
-    { method: o.method, measure: o.measure, threads: o.threads, windowRadius: o.windowRadius },
+    {
+      method: o.method,
+      measure: o.measure,
+      threads: o.threads,
+      windowRadius: o.windowRadius,
+      align: o.align,
+      reference: o.reference === 'first' || o.reference === 'middle' ? o.reference : Number(o.reference) - 1,
+    },
     (p) => progress.update(p.done, p.total, basename(p.file)),
   );
   const t0 = performance.now();
@@ -192,6 +192,8 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
   progress.end(o.quiet ? undefined : `stacked ${result.frames} frames (${width}×${height}) → ${o.output}`);
   if (o.json) {
     const round = (ms: number) => Math.round(ms * 10) / 10;
+    const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
+    const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
     const summary = {
       inputs: files,
       skipped,
@@ -204,10 +206,26 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
       measure: result.measure,
       align: o.align,
       reference: o.reference,
-      alignment: result.transforms.map((t, i) => ({ frame: i, file: files[i], ...t })),
+      referenceFile: files[result.referenceIndex],
+      // Per frame: the transform taking reference pixels to this frame's (see docs/alignment.md).
+      alignment: result.alignment.map((a, i) => ({
+        frame: i,
+        file: files[i],
+        dx: round3(a.transform.dx),
+        dy: round3(a.transform.dy),
+        scale: round6(a.transform.scale),
+        rotationDeg: round3(a.transform.rotationDeg),
+        confidence: round3(a.transform.confidence),
+        trusted: a.trusted,
+        source: a.source,
+        gains: a.gains.map(round6),
+        resampled: a.resampled,
+      })),
       timings: {
         totalMs: round(performance.now() - started),
         decodeMs: result.decodeMs.map(round),
+        alignMs: result.alignMs.map(round),
+        warpMs: result.timings.map((t) => round(t.warpMs)),
         measureMs: result.timings.map((t) => round(t.measureMs)),
         mergeMs: result.timings.map((t) => round(t.mergeMs)),
         finishMs: round(result.finishMs),

@@ -8,6 +8,8 @@
 // workers merge frame k.
 import { availableParallelism } from 'node:os';
 import { StackscopeError } from '../errors.js';
+import { coverageIntervals } from './align/coverage.js';
+import type { WarpSpec } from './align/resample.js';
 import { IDENTITY, type FrameTransform } from './align/transform.js';
 import type { MeasureOptions } from './measure/index.js';
 import { DEFAULT_SWITCH_MARGIN } from './merge/depth-state.js';
@@ -34,11 +36,23 @@ export interface StackerOptions extends MeasureOptions {
   threads?: number;
   /** Relative margin a frame must beat the best by to take a pixel (hysteresis against noise). */
   switchMargin?: number;
+  /** Frames may come with a warp (alignment): keep a buffer for the raw frame awaiting resampling. */
+  aligned?: boolean;
   /** Side of the cells focus is decided on: 1, 2 or 4 pixels; default by frame size (see layout.ts). */
   cell?: 1 | 2 | 4;
 }
 
+interface MergeJob {
+  k: number;
+  slot: number;
+  warp: WarpSpec | null;
+  coverage: Int32Array | null;
+  releaseSource: () => void;
+}
+
 export interface FrameTiming {
+  /** Resampling into the reference geometry (0 when the frame needed none). */
+  warpMs: number;
   /** Focus measure and raw decision (and, for the pyramid, the first REDUCE). */
   measureMs: number;
   /** Everything after: pyramid levels, consistency filter, winner update. */
@@ -71,6 +85,8 @@ export class Stacker {
   private geometry: StackGeometry | null = null;
   private buffers: SharedBuffers | null = null;
   private slots: (Uint8Array | Uint16Array)[] = [];
+  private raw: Uint8Array | Uint16Array | null = null;
+  private sourceFree: Promise<void> = Promise.resolve();
   /** Per slot, settles when the merge reading it is done and the slot may take the next frame. */
   private slotFree: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
   private frames = 0;
@@ -96,8 +112,12 @@ export class Stacker {
     return this.frames;
   }
 
-  /** Takes a frame into the stack; resolves once the frame is copied and the caller may reuse it. */
-  async add(frame: Frame, transform: FrameTransform = IDENTITY): Promise<void> {
+  /**
+   * Takes a frame into the stack; resolves once the frame is copied and the caller may reuse it.
+   * With a warp (alignment to the reference, brightness gains), the frame is resampled into the
+   * reference geometry first, once; cells it does not cover are left to the frames that do.
+   */
+  async add(frame: Frame, warp: WarpSpec | null = null): Promise<void> {
     if (this.finished) throw new StackscopeError('STACKER_STATE', 'add() after finish()');
     // With two slots, wait for the merge two frames back (the one reading this slot), not for the
     // previous one: the copy below then overlaps the workers' merge of the previous frame.
@@ -109,14 +129,33 @@ export class Stacker {
     }
     if (!this.geometry) await this.start(frame);
     this.checkMatches(frame);
-    this.slots[slot].set(frame.data);
+    if (warp && !this.raw) {
+      throw new StackscopeError(
+        'STACKER_STATE',
+        'a frame with a warp was added to a stacker created without aligned: true',
+      );
+    }
+    let coverage: Int32Array | null = null;
+    let releaseSource = () => {};
+    if (warp) {
+      // The raw buffer is single: wait until the previous warp has read it.
+      await this.sourceFree;
+      this.raw!.set(frame.data);
+      this.sourceFree = new Promise<void>((resolve) => (releaseSource = resolve));
+      const g = this.geometry!;
+      coverage = coverageIntervals(warp.transform, g.width, g.height, g.cell);
+    } else {
+      this.slots[slot].set(frame.data);
+    }
     const k = this.frames++;
-    this.transforms.push({ ...transform });
+    this.transforms.push({ ...(warp?.transform ?? IDENTITY) });
+    const job: MergeJob = { k, slot, warp, coverage, releaseSource };
     this.busy = this.busy
-      .then(() => (this.failure ? undefined : this.merge(k, slot)))
+      .then(() => (this.failure ? undefined : this.merge(job)))
       .catch((error: unknown) => {
         this.failure = error;
-      });
+      })
+      .finally(releaseSource);
     this.slotFree[slot] = this.busy;
   }
 
@@ -186,7 +225,7 @@ export class Stacker {
       levels: this.method === 'pyramid' ? pyramidLevelsFor(frame.width, frame.height) : 0,
       cell: this.options.cell ?? cellSizeFor(frame.width, frame.height),
     };
-    const buffers = allocateBuffers(geometry);
+    const buffers = allocateBuffers(geometry, this.options.aligned ?? false);
     const o = this.options;
     await this.pool.run('init', (index) => ({
       geometry,
@@ -199,6 +238,8 @@ export class Stacker {
     }));
     this.geometry = geometry;
     this.buffers = buffers;
+    if (buffers.source)
+      this.raw = geometry.bitDepth === 16 ? new Uint16Array(buffers.source) : new Uint8Array(buffers.source);
     this.slots = buffers.frames.map((f) =>
       geometry.bitDepth === 16 ? new Uint16Array(f) : new Uint8Array(f),
     );
@@ -221,16 +262,22 @@ export class Stacker {
     }
   }
 
-  private async merge(k: number, slot: number): Promise<void> {
+  private async merge(job: MergeJob): Promise<void> {
+    const { k, slot, warp, coverage } = job;
     const t0 = performance.now();
-    await this.pool.run('measure', () => ({ frame: k, slot }));
+    if (warp) {
+      await this.pool.run('warp', () => ({ slot, spec: warp }));
+      job.releaseSource();
+    }
+    const tw = performance.now();
+    await this.pool.run('measure', () => ({ frame: k, slot, coverage }));
     const t1 = performance.now();
     if (this.method === 'pyramid') {
       for (let level = 0; level < this.geometry!.levels; level++)
         await this.pool.run('reduce', () => ({ level }));
     }
-    await this.pool.run('update', () => ({ frame: k, slot }));
+    await this.pool.run('update', () => ({ frame: k, slot, coverage }));
     if (this.method === 'pyramid') await this.pool.run('updateLevels');
-    this.timings.push({ measureMs: t1 - t0, mergeMs: performance.now() - t1 });
+    this.timings.push({ warpMs: tw - t0, measureMs: t1 - tw, mergeMs: performance.now() - t1 });
   }
 }

@@ -1,15 +1,11 @@
 // Synthetic focus stacks for tests and the benchmark: a scene, evenly spaced focus positions, rendered frames,
 // and the ground truth (sharp image, per-pixel true frame index) to score a stacker against.
 
+import { IDENTITY, type FrameTransform } from '../../stack/align/transform.js';
 import type { Frame } from '../../stack/types.js';
-import {
-  createDefocusRenderer,
-  encoderLut,
-  LUMA,
-  toCode,
-  type DefocusRenderer,
-  type Transfer,
-} from './defocus.js';
+import { createDefocusRenderer, encoderLut, LUMA, toCode, type Transfer } from './defocus.js';
+import { viewOverhang, warpFrame, wobbleTransforms, type WobbleOptions } from './motion.js';
+import { gaussian, hashSeed, mulberry32 } from './prng.js';
 import { makeScene, type Scene } from './scene.js';
 
 export interface SyntheticStackOptions {
@@ -31,6 +27,14 @@ export interface SyntheticStackOptions {
   transfer?: Transfer;
   /** Use this scene instead of making one (its size wins over width/height; keep it for the truth). */
   scene?: Scene;
+  /**
+   * Frame-to-frame motion: wobbleTransforms(frames, { seed, ...motion }) with the stack's seed, or one
+   * transform per frame (reference → frame pixel coordinates about the centre; see motion.ts). Frames are
+   * rendered from a scene larger by a margin on every side and warped, so their edges show real scene.
+   */
+  motion?: Omit<WobbleOptions, 'seed'> | readonly FrameTransform[];
+  /** Exposure drift: frame i's gain is frame (i − 1)'s times exp(N(0, exposureDrift²)). Default 0. */
+  exposureDrift?: number;
 }
 
 export interface SyntheticStack {
@@ -39,12 +43,23 @@ export interface SyntheticStack {
   focusUm: number[];
   stepUm: number;
   frames: Frame[];
+  /** True transform of each frame (identity without motion; frame 0 always). */
+  transforms: FrameTransform[];
+  /** Exposure gain each frame was rendered with (on linear light, before the transfer curve). */
+  gains: number[];
+  /**
+   * Scene pixels rendered beyond each edge for the motion: frames are cut from makeScene at
+   * (width + 2·marginPx) × (height + 2·marginPx) and `scene` is its centre. 0 without motion.
+   */
+  marginPx: number;
 }
 
 export interface SyntheticFrame {
   index: number;
   focusUm: number;
   frame: Frame;
+  transform: FrameTransform;
+  gain: number;
 }
 
 /** Frame i focused at i × step; a single frame sits mid-range. */
@@ -56,41 +71,118 @@ export function stackFocusPositions(frames: number, depthRangeUm: number): numbe
   return Array.from({ length: frames }, (_, i) => i * step);
 }
 
-function setUp(opts: SyntheticStackOptions): {
+interface Plan {
+  /** The truth: the scene as the reference frame (0) sees it. */
   scene: Scene;
   focusUm: number[];
   stepUm: number;
-  renderer: DefocusRenderer;
-} {
-  const scene =
+  transforms: FrameTransform[];
+  gains: number[];
+  marginPx: number;
+  /** Renders frame i, into `out` when given. */
+  render(index: number, out?: Uint8Array | Uint16Array): Frame;
+}
+
+const GAIN_STREAM = 0x6761696e;
+/** Noise-seed stream of the renderer (defocus.ts), reused so moved frames get the same per-focus seeds. */
+const NOISE_STREAM = 0x6e6f6973;
+
+function motionOf(opts: SyntheticStackOptions, seed: number): FrameTransform[] | undefined {
+  const { motion, frames } = opts;
+  if (motion === undefined) return undefined;
+  if (!Array.isArray(motion)) return wobbleTransforms(frames, { ...motion, seed });
+  if (motion.length !== frames)
+    throw new RangeError(`motion has ${motion.length} transforms for ${frames} frames`);
+  return motion.map((t: FrameTransform) => ({ ...t }));
+}
+
+function gainsOf(opts: SyntheticStackOptions, seed: number): number[] {
+  const base = Math.max(0, opts.exposureGain ?? 1);
+  const drift = opts.exposureDrift ?? 0;
+  const rng = mulberry32(hashSeed(seed, GAIN_STREAM));
+  const gains = [base];
+  // Log-normal steps: a multiplicative random walk that can never reach zero or go negative.
+  for (let i = 1; i < opts.frames; i++)
+    gains.push(gains[i - 1] * (drift > 0 ? Math.exp(drift * gaussian(rng)) : 1));
+  return gains;
+}
+
+/** The w×h window of a scene starting at (m, m). */
+function cropScene(s: Scene, m: number, w: number, h: number): Scene {
+  const texture = new Float32Array(w * h * 3);
+  const depthUm = new Float32Array(w * h);
+  const flatMask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const src = (y + m) * s.width + m;
+    texture.set(s.texture.subarray(src * 3, (src + w) * 3), y * w * 3);
+    depthUm.set(s.depthUm.subarray(src, src + w), y * w);
+    flatMask.set(s.flatMask.subarray(src, src + w), y * w);
+  }
+  return { width: w, height: h, seed: s.seed, depthRangeUm: s.depthRangeUm, texture, depthUm, flatMask };
+}
+
+function setUp(opts: SyntheticStackOptions): Plan {
+  const seed = opts.seed ?? opts.scene?.seed ?? 1;
+  const moves = motionOf(opts, seed);
+  const [w, h] = opts.scene ? [opts.scene.width, opts.scene.height] : [opts.width, opts.height];
+  // Bicubic taps reach 2 px past the sample point. The margin is a multiple of 8, the renderer's largest
+  // shrink factor, so its coarse blur cells line up with the crop: frame 0 then matches a render of
+  // `scene` itself away from the edges (up to rounding). A given scene cannot grow: its edges are clamped.
+  const marginPx = moves && !opts.scene ? Math.ceil((Math.ceil(viewOverhang(moves, w, h)) + 2) / 8) * 8 : 0;
+  const rendered =
     opts.scene ??
     makeScene({
-      width: opts.width,
-      height: opts.height,
+      width: w + 2 * marginPx,
+      height: h + 2 * marginPx,
       seed: opts.seed,
       depthRangeUm: opts.depthRangeUm,
       flatFraction: opts.flatFraction,
     });
+  const scene = marginPx ? cropScene(rendered, marginPx, w, h) : rendered;
   const focusUm = stackFocusPositions(opts.frames, scene.depthRangeUm);
   const stepUm = focusUm.length > 1 ? focusUm[1] - focusUm[0] : scene.depthRangeUm || 1;
-  const renderer = createDefocusRenderer(scene, {
+  const renderer = createDefocusRenderer(rendered, {
     sigma0: opts.sigma0,
     blurPxPerUm: opts.blurPxPerUm ?? 1 / stepUm,
     maxSigma: opts.maxSigma,
     bitDepth: opts.bitDepth,
     channels: opts.channels,
-    noise: opts.noise,
+    // With motion the sensor noise is added after the warp, as a camera adds it after the optics.
+    noise: moves ? 0 : opts.noise,
     exposureGain: opts.exposureGain,
     transfer: opts.transfer,
     seed: opts.seed,
   });
-  return { scene, focusUm, stepUm, renderer };
+  const gains = gainsOf(opts, seed);
+  const drift = (opts.exposureDrift ?? 0) > 0;
+  const transforms = moves ?? focusUm.map(() => ({ ...IDENTITY }));
+  let scratch: Uint8Array | Uint16Array | undefined;
+
+  function render(i: number, out?: Uint8Array | Uint16Array): Frame {
+    const exposureGain = drift ? gains[i] : undefined;
+    if (!moves) return renderer.render(focusUm[i], { exposureGain, out });
+    const still = renderer.render(focusUm[i], { exposureGain, out: scratch });
+    scratch = still.data;
+    const { channels, bitDepth } = still;
+    const len = w * h * channels;
+    const data = out ?? (bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len));
+    return warpFrame(
+      still,
+      moves[i],
+      { width: w, height: h, channels, bitDepth, data },
+      {
+        noise: opts.noise,
+        seed: hashSeed(opts.seed ?? rendered.seed, NOISE_STREAM, focusUm[i]),
+      },
+    );
+  }
+  return { scene, focusUm, stepUm, transforms, gains, marginPx, render };
 }
 
 /** Renders the whole stack into memory: for small sizes (20 × 12 MP RGB 8-bit would be 720 MB of frames). */
 export function makeSyntheticStack(opts: SyntheticStackOptions): SyntheticStack {
-  const { scene, focusUm, stepUm, renderer } = setUp(opts);
-  return { scene, focusUm, stepUm, frames: focusUm.map((f) => renderer.render(f)) };
+  const { render, ...plan } = setUp(opts);
+  return { ...plan, frames: plan.focusUm.map((_, i) => render(i)) };
 }
 
 /**
@@ -101,12 +193,12 @@ export function makeSyntheticStack(opts: SyntheticStackOptions): SyntheticStack 
 export function* renderSyntheticFrames(
   opts: SyntheticStackOptions & { reuseBuffer?: boolean },
 ): Generator<SyntheticFrame, void, undefined> {
-  const { focusUm, renderer } = setUp(opts);
+  const { focusUm, transforms, gains, render } = setUp(opts);
   let buffer: Uint8Array | Uint16Array | undefined;
   for (let index = 0; index < focusUm.length; index++) {
-    const frame = renderer.render(focusUm[index], { out: opts.reuseBuffer ? buffer : undefined });
+    const frame = render(index, opts.reuseBuffer ? buffer : undefined);
     buffer = frame.data;
-    yield { index, focusUm: focusUm[index], frame };
+    yield { index, focusUm: focusUm[index], frame, transform: transforms[index], gain: gains[index] };
   }
 }
 

@@ -37,11 +37,19 @@ export function decideRows(
   start: number,
   end: number,
   margin: number,
+  coverage: Int32Array | null = null,
 ): void {
   const { score, best, mask, width } = v;
   const factor = 1 + margin;
   for (let p = start * width, last = end * width; p < last; p++) {
     mask[p] = frameIndex === 0 || score[p] > best[p] * factor ? 1 : 0;
+  }
+  if (coverage && frameIndex > 0) {
+    // Cells this frame does not cover vote against it too: their scores describe a replicated border.
+    for (let y = start; y < end; y++) {
+      mask.fill(0, y * width, y * width + coverage[2 * y]);
+      mask.fill(0, y * width + coverage[2 * y + 1], (y + 1) * width);
+    }
   }
 }
 
@@ -56,6 +64,7 @@ export function updateRows(
   end: number,
   filtered: Uint8Array,
   onWinRow: ((y: number, wins: Uint8Array) => void) | null,
+  coverage: Int32Array | null = null,
 ): void {
   const { score, best, index, aux, sum, mask, width, height } = v;
   const previous = frameIndex - 1;
@@ -64,7 +73,9 @@ export function updateRows(
     if (frameIndex === 0) {
       // The first frame takes every cell: no decisions to filter.
       for (let x = 0, p = row; x < width; x++, p++) {
-        const s = score[p];
+        // A cell the first frame does not cover holds its replicated border for now, at score 0,
+        // so that the first frame that covers it takes it.
+        const s = coverage && (x < coverage[2 * y] || x >= coverage[2 * y + 1]) ? 0 : score[p];
         best[p] = s;
         sum[p] = s;
         index[p] = 0;
@@ -76,6 +87,11 @@ export function updateRows(
       continue;
     }
     majorityRow(mask, 0, width, height, y, filtered);
+    if (coverage) {
+      // The majority vote must not pull an uncovered cell in with its covered neighbours.
+      filtered.fill(0, 0, coverage[2 * y]);
+      filtered.fill(0, coverage[2 * y + 1], width);
+    }
     let anyWin = 0;
     for (let x = 0, p = row; x < width; x++, p++) {
       const s = score[p];

@@ -25,6 +25,7 @@ import {
   type UpsampleBuffers,
 } from './layout.js';
 import { upsampleRows } from '../merge/upsample.js';
+import { createWarpScratch, warpRows, type WarpSpec } from '../align/resample.js';
 import { accumulateCellColour, blendFallbackRows, smoothConfidenceRows } from '../merge/fallback.js';
 import type { MeasureName } from '../types.js';
 
@@ -52,6 +53,9 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     g.bitDepth === 16 ? new Uint16Array(buffer) : new Uint8Array(buffer);
 
   const slots = b.frames.map(sampleView);
+  // Where a frame that needs resampling waits, raw; 'warp' writes it, aligned, into a slot.
+  const raw = b.source ? sampleView(b.source) : null;
+  const warpScratch = createWarpScratch(g.width, g.channels);
   // The slot of the frame being merged; the steps that read a frame select it first.
   let frame = slots[0];
   const grid = cellGrid(g);
@@ -106,7 +110,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const ownCells = () => own(grid.height);
 
   /** Focus scores and raw decisions of this band's cells, and the cells' colour for the fallback mean. */
-  function measureBand(frameIndex: number): void {
+  function measureBand(frameIndex: number, coverage: Int32Array | null): void {
     const { start, end } = ownCells();
     const w = grid.width;
     let colourServed = false;
@@ -125,7 +129,7 @@ function createSteps(init: WorkerInit): Record<string, Step> {
     }
     if (!colourServed)
       accumulateCellColour(frame, g.width, g.height, g.channels, cell, start, end, colourSum);
-    decideRows(depth, frameIndex, start, end, init.switchMargin);
+    decideRows(depth, frameIndex, start, end, init.switchMargin, coverage);
   }
 
   /** The pixel rows of cell row `cy`, each with the cell decisions spread over its pixels. */
@@ -165,9 +169,9 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const takeLevel0Row = (y: number, wins: Uint8Array) => updateLevel0Row(pyramid!, y, wins, scratch);
 
   const steps: Record<string, Step> = {
-    measure({ frame: k, slot }) {
-      useSlot(slot);
-      measureBand(k);
+    measure(msg) {
+      useSlot(msg.slot);
+      measureBand(msg.frame, (msg as unknown as { coverage: Int32Array | null }).coverage);
       if (pyramid) {
         const { start, end } = own(g.height);
         lumaRows(pyramid, start, end);
@@ -177,13 +181,28 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       const { start, end } = levelRows(level + 1);
       reduceLevel(pyramid!, level, start, end, scratch);
     },
-    update({ frame: k, slot }) {
+    update(msg) {
+      const { frame: k, slot } = msg;
+      const coverage = (msg as unknown as { coverage: Int32Array | null }).coverage;
       useSlot(slot);
       const { start, end } = ownCells();
       const onWin = pyramid
         ? (cy: number, wins: Uint8Array) => forPixelRows(cy, wins, takeLevel0Row)
         : copyWinnerCells;
-      updateRows(depth, k, start, end, filtered, onWin);
+      updateRows(depth, k, start, end, filtered, onWin, coverage);
+    },
+    warp(msg) {
+      const { slot, start, end } = { slot: msg.slot, ...own(g.height) };
+      const spec = (msg as unknown as { spec: WarpSpec }).spec;
+      warpRows(
+        raw!,
+        slots[slot],
+        { width: g.width, height: g.height, channels: g.channels, maxValue },
+        spec,
+        start,
+        end,
+        warpScratch,
+      );
     },
     updateLevels() {
       for (let l = 1; l < g.levels; l++) {

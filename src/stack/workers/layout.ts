@@ -108,6 +108,8 @@ export interface SharedBuffers {
    * pyramid's output.
    */
   frames: SharedArrayBuffer[];
+  /** The raw frame awaiting resampling into a slot (aligned stacks only). */
+  source?: SharedArrayBuffer;
   /** Per cell from here to `confidence`. The current frame's focus score (Float32); at finish, the fractional depth in frames. */
   score: SharedArrayBuffer;
   /** Per pixel: bit 0 the raw "new frame is sharper" decision, bit 1 the decision after filtering. */
@@ -148,7 +150,7 @@ export function sampleBytes(bitDepth: 8 | 16): number {
   return bitDepth === 16 ? 2 : 1;
 }
 
-export function allocateBuffers(g: StackGeometry): SharedBuffers {
+export function allocateBuffers(g: StackGeometry, aligned = false): SharedBuffers {
   const samples = g.width * g.height * g.channels;
   const grid = cellGrid(g);
   const cells = grid.width * grid.height;
@@ -163,6 +165,7 @@ export function allocateBuffers(g: StackGeometry): SharedBuffers {
     index: new SharedArrayBuffer(cells),
     aux: new SharedArrayBuffer(cells),
     confidence: new SharedArrayBuffer(cells),
+    source: aligned ? new SharedArrayBuffer(samples * sampleBytes(g.bitDepth)) : undefined,
     scoreSum: new SharedArrayBuffer(cells * 4),
     colourSum: new SharedArrayBuffer(cells * g.channels * 4),
   };

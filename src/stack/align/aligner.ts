@@ -1,0 +1,219 @@
+// Aligns each frame of a stack to the reference frame: estimates its similarity transform on a
+// downscaled luminance image, checks the estimate, and decides whether the frame needs resampling.
+//
+//   frame ─► luminance, box-downscaled to fit size×size ─► estimate against the reference
+//                                       │ untrusted? ─► estimate against the previous frame, chained
+//                                       │ still untrusted? ─► the last good transform, reported
+//   ─► transform in full-resolution pixels, per-channel gains ─► resample? (auto: only if it moves
+//      a pixel by 0.05 px or more, or the brightness differs)
+import type { Frame } from '../types.js';
+import { createSimilarityEstimator } from './log-polar.js';
+import { createPhaseCorrelator } from './phase-correlation.js';
+import type { WarpSpec } from './resample.js';
+import { IDENTITY, type FrameTransform } from './transform.js';
+
+export type AlignMode = 'auto' | 'none' | 'translation' | 'similarity';
+export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation', 'similarity'];
+
+/** Side of the square the estimates work on: the whole field, binned. */
+export const DEFAULT_ALIGN_SIZE = 512;
+/** Estimates below this confidence are not trusted. */
+export const MIN_CONFIDENCE = 0.2;
+/** `auto` resamples only frames that move some pixel by at least this much (px) … */
+export const AUTO_MOTION_PX = 0.05;
+/** … or whose brightness differs from the reference's by more than this (relative). */
+export const AUTO_GAIN = 0.002;
+
+export interface AlignmentReport {
+  transform: FrameTransform;
+  gains: number[];
+  /** reference: estimated directly; chained: through the previous frame; last-good: estimate rejected. */
+  source: 'reference' | 'chained' | 'last-good' | 'identity';
+  trusted: boolean;
+  resampled: boolean;
+}
+
+interface SmallFrame {
+  lum: Float32Array;
+  means: number[];
+}
+
+export class FrameAligner {
+  private readonly mode: AlignMode;
+  private readonly size: number;
+  private readonly similarity: ReturnType<typeof createSimilarityEstimator> | null;
+  private readonly translation: ReturnType<typeof createPhaseCorrelator> | null;
+  private reference: SmallFrame | null = null;
+  private previous: { small: SmallFrame; transform: FrameTransform } | null = null;
+  private lastGood: FrameTransform = IDENTITY;
+  private geometry = { width: 0, height: 0, factor: 1, ox: 0, oy: 0 };
+
+  constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
+    this.mode = mode;
+    this.size = size;
+    this.similarity = mode === 'auto' || mode === 'similarity' ? createSimilarityEstimator(size) : null;
+    this.translation = mode === 'translation' ? createPhaseCorrelator(size) : null;
+  }
+
+  get enabled(): boolean {
+    return this.mode !== 'none';
+  }
+
+  setReference(frame: Frame): void {
+    const factor = Math.max(1, Math.ceil(Math.max(frame.width, frame.height) / this.size));
+    const ws = Math.floor(frame.width / factor);
+    const hs = Math.floor(frame.height / factor);
+    this.geometry = {
+      width: frame.width,
+      height: frame.height,
+      factor,
+      ox: Math.floor((this.size - ws) / 2),
+      oy: Math.floor((this.size - hs) / 2),
+    };
+    this.reference = this.downscale(frame);
+    this.previous = null;
+    this.lastGood = IDENTITY;
+  }
+
+  /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
+  align(frame: Frame): { report: AlignmentReport; warp: WarpSpec | null } {
+    if (!this.enabled || !this.reference) {
+      return {
+        report: { transform: IDENTITY, gains: [], source: 'identity', trusted: true, resampled: false },
+        warp: null,
+      };
+    }
+    const small = this.downscale(frame);
+    let transform = this.estimate(this.reference, small);
+    let source: AlignmentReport['source'] = 'reference';
+    if (transform.confidence < MIN_CONFIDENCE && this.previous) {
+      // Frames far apart in focus can look too different to match; neighbours still do.
+      const step = this.estimate(this.previous.small, small);
+      if (step.confidence >= MIN_CONFIDENCE) {
+        transform = { ...compose(this.previous.transform, step), confidence: step.confidence };
+        source = 'chained';
+      }
+    }
+    const trusted = transform.confidence >= MIN_CONFIDENCE;
+    if (trusted) this.lastGood = transform;
+    else {
+      transform = { ...this.lastGood, confidence: transform.confidence };
+      source = 'last-good';
+    }
+    this.previous = { small, transform };
+    const gains = this.reference.means.map((m, c) => (small.means[c] > 0 ? m / small.means[c] : 1));
+    const moves = maxDisplacement(transform, frame.width, frame.height) >= AUTO_MOTION_PX;
+    const brightness = gains.some((g) => Math.abs(g - 1) > AUTO_GAIN);
+    const resample = this.mode === 'auto' ? moves || brightness : true;
+    const appliedGains = brightness ? gains : gains.map(() => 1);
+    return {
+      report: { transform, gains: appliedGains, source, trusted, resampled: resample },
+      warp: resample ? { transform, gains: appliedGains } : null,
+    };
+  }
+
+  private estimate(reference: SmallFrame, moving: SmallFrame): FrameTransform {
+    const { factor, width, height, ox, oy } = this.geometry;
+    let small: FrameTransform;
+    if (this.translation) {
+      const c = this.translation.correlate(
+        this.translation.prepare(reference.lum),
+        this.translation.prepare(moving.lum),
+      );
+      small = { dx: c.dx, dy: c.dy, scale: 1, rotationDeg: 0, confidence: c.confidence };
+    } else {
+      small = { ...this.similarity!.estimate(reference.lum, moving.lum) };
+    }
+    // Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the
+    // transform's the frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k).
+    const cs = (this.size - 1) / 2;
+    const ax = factor * (cs - (0.5 / factor - 0.5 + ox));
+    const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
+    const ex = (width - 1) / 2 - ax;
+    const ey = (height - 1) / 2 - ay;
+    const r = (small.rotationDeg * Math.PI) / 180;
+    const m00 = small.scale * Math.cos(r) - 1;
+    const m01 = -small.scale * Math.sin(r);
+    const m10 = small.scale * Math.sin(r);
+    const m11 = small.scale * Math.cos(r) - 1;
+    return {
+      dx: factor * small.dx + m00 * ex + m01 * ey,
+      dy: factor * small.dy + m10 * ex + m11 * ey,
+      scale: small.scale,
+      rotationDeg: small.rotationDeg,
+      confidence: small.confidence,
+    };
+  }
+
+  /** Box-binned luminance (0–1) centred on a mean-filled size×size canvas, and the channel means. */
+  private downscale(frame: Frame): SmallFrame {
+    const { factor, ox, oy } = this.geometry;
+    const size = this.size;
+    const ws = Math.floor(frame.width / factor);
+    const hs = Math.floor(frame.height / factor);
+    const ch = frame.channels;
+    const max = frame.bitDepth === 16 ? 65535 : 255;
+    const lum = new Float32Array(size * size);
+    const sums = new Float64Array(ch);
+    const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
+    const norm = 1 / (factor * factor * max);
+    let total = 0;
+    for (let v = 0; v < hs; v++) {
+      for (let u = 0; u < ws; u++) {
+        let l = 0;
+        for (let dy = 0; dy < factor; dy++) {
+          const row = (v * factor + dy) * frame.width;
+          for (let dx = 0; dx < factor; dx++) {
+            const p = (row + u * factor + dx) * ch;
+            for (let c = 0; c < ch; c++) {
+              const value = frame.data[p + c];
+              l += value * weights[c];
+              // Channel means over the central half, where motion moves least content in or out.
+              if (u >= ws / 4 && u < (3 * ws) / 4 && v >= hs / 4 && v < (3 * hs) / 4) sums[c] += value;
+            }
+          }
+        }
+        lum[(v + oy) * size + u + ox] = l * norm;
+        total += l * norm;
+      }
+    }
+    const mean = total / (ws * hs);
+    for (let v = 0; v < size; v++)
+      for (let u = 0; u < size; u++)
+        if (v < oy || v >= oy + hs || u < ox || u >= ox + ws) lum[v * size + u] = mean;
+    return { lum, means: Array.from(sums) };
+  }
+}
+
+/** T2 ∘ T1 for similarities about the same centre: A = A2·A1, d = A2·d1 + d2. */
+export function compose(t1: FrameTransform, t2: FrameTransform): FrameTransform {
+  const r2 = (t2.rotationDeg * Math.PI) / 180;
+  const a00 = t2.scale * Math.cos(r2);
+  const a01 = -t2.scale * Math.sin(r2);
+  return {
+    dx: a00 * t1.dx + a01 * t1.dy + t2.dx,
+    dy: -a01 * t1.dx + a00 * t1.dy + t2.dy,
+    scale: t1.scale * t2.scale,
+    rotationDeg: t1.rotationDeg + t2.rotationDeg,
+    confidence: Math.min(t1.confidence, t2.confidence),
+  };
+}
+
+/** The largest distance any pixel of a width×height frame moves under t. */
+export function maxDisplacement(t: FrameTransform, width: number, height: number): number {
+  const r = (t.rotationDeg * Math.PI) / 180;
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  let max = 0;
+  for (const [x, y] of [
+    [0, 0],
+    [width - 1, 0],
+    [0, height - 1],
+    [width - 1, height - 1],
+  ]) {
+    const xs = t.scale * (Math.cos(r) * (x - cx) - Math.sin(r) * (y - cy)) + cx + t.dx;
+    const ys = t.scale * (Math.sin(r) * (x - cx) + Math.cos(r) * (y - cy)) + cy + t.dy;
+    max = Math.max(max, Math.hypot(xs - x, ys - y));
+  }
+  return max;
+}
