@@ -12,6 +12,8 @@ export interface BenchStackSpec {
   height: number;
   frames: number;
   seed: number;
+  /** A wobbling, breathing stack (stage shift, focus breathing, a little rotation) for alignment. */
+  motion?: { shiftPx: number; scalePerFrame: number; rotationDeg: number };
 }
 
 export async function benchFrames(spec: BenchStackSpec, log: (line: string) => void): Promise<string[]> {

@@ -29,7 +29,8 @@ Options:
       --confidence FILE    8-bit grey PNG: how decisively one frame was sharpest
       --method M           ${METHODS.join('|')} [${DEFAULT_METHOD}]
       --measure M          ${MEASURES.join('|')} [${DEFAULT_MEASURE}]
-      --align A            auto|none|translation|similarity [auto]
+      --align A            auto|none|translation|similarity [auto]; auto stacks unaligned
+                           for now, translation|similarity are experimental (docs/alignment.md)
       --reference R        first|middle|N (frame number, from 1) [first]
       --threads N          worker threads [all cores]
       --window-radius N    focus window radius in pixels, laplacian/tenengrad [3]

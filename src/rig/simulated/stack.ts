@@ -30,7 +30,9 @@ export interface SyntheticStackOptions {
   /**
    * Frame-to-frame motion: wobbleTransforms(frames, { seed, ...motion }) with the stack's seed, or one
    * transform per frame (reference → frame pixel coordinates about the centre; see motion.ts). Frames are
-   * rendered from a scene larger by a margin on every side and warped, so their edges show real scene.
+   * rendered from a scene larger by a margin on every side and warped, so their edges show real scene
+   * (with a given `scene` there is no margin: the warp repeats its edge pixels instead). Noise is added
+   * after the warp.
    */
   motion?: Omit<WobbleOptions, 'seed'> | readonly FrameTransform[];
   /** Exposure drift: frame i's gain is frame (i − 1)'s times exp(N(0, exposureDrift²)). Default 0. */

@@ -4,14 +4,21 @@
 //   frame ─► luminance, box-downscaled to fit size×size ─► estimate against the reference
 //                                       │ untrusted? ─► estimate against the previous frame, chained
 //                                       │ still untrusted? ─► the last good transform, reported
-//   ─► transform in full-resolution pixels, per-channel gains ─► resample? (auto: only if it moves
-//      a pixel by 0.05 px or more, or the brightness differs)
+//   ─► transform in full-resolution pixels, per-channel gains ─► resample only if it moves a
+//      pixel by 0.05 px or more, or the brightness differs
 import type { Frame } from '../types.js';
 import { createSimilarityEstimator } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
 import { IDENTITY, type FrameTransform } from './transform.js';
 
+/**
+ * `auto` (the default) stacks unaligned for now: on differently focused frames the estimates still
+ * drift by up to 0.3 px and 0.3 % scale (see docs/alignment.md), and on a steady stack their noise
+ * (~0.05–0.1 px) would resample, and soften, frames that need no resampling. It becomes "align,
+ * resample only what moves" once the estimates meet their targets (issue 3). `translation` and
+ * `similarity` align every frame now.
+ */
 export type AlignMode = 'auto' | 'none' | 'translation' | 'similarity';
 export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation', 'similarity'];
 
@@ -19,10 +26,13 @@ export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation',
 export const DEFAULT_ALIGN_SIZE = 512;
 /** Estimates below this confidence are not trusted. */
 export const MIN_CONFIDENCE = 0.2;
-/** `auto` resamples only frames that move some pixel by at least this much (px) … */
+/** Frames are resampled only if they move some pixel by at least this much (px) … */
 export const AUTO_MOTION_PX = 0.05;
-/** … or whose brightness differs from the reference's by more than this (relative). */
-export const AUTO_GAIN = 0.002;
+/**
+ * … or whose brightness differs from the reference's by more than this (relative). Differently
+ * focused frames of a steady light differ by up to ~0.4 % (synthetic scenes), exposure drift by more.
+ */
+export const AUTO_GAIN = 0.01;
 
 export interface AlignmentReport {
   transform: FrameTransform;
@@ -51,12 +61,12 @@ export class FrameAligner {
   constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
     this.mode = mode;
     this.size = size;
-    this.similarity = mode === 'auto' || mode === 'similarity' ? createSimilarityEstimator(size) : null;
+    this.similarity = mode === 'similarity' ? createSimilarityEstimator(size) : null;
     this.translation = mode === 'translation' ? createPhaseCorrelator(size) : null;
   }
 
   get enabled(): boolean {
-    return this.mode !== 'none';
+    return this.mode === 'translation' || this.mode === 'similarity';
   }
 
   setReference(frame: Frame): void {
@@ -101,10 +111,13 @@ export class FrameAligner {
       source = 'last-good';
     }
     this.previous = { small, transform };
-    const gains = this.reference.means.map((m, c) => (small.means[c] > 0 ? m / small.means[c] : 1));
+    // Exposure scales linear light; the frames are gamma-encoded, where it acts as gain^(1/2.2).
+    const gains = this.reference.means.map((m, c) =>
+      small.means[c] > 0 ? (m / small.means[c]) ** (1 / 2.2) : 1,
+    );
     const moves = maxDisplacement(transform, frame.width, frame.height) >= AUTO_MOTION_PX;
     const brightness = gains.some((g) => Math.abs(g - 1) > AUTO_GAIN);
-    const resample = this.mode === 'auto' ? moves || brightness : true;
+    const resample = moves || brightness;
     const appliedGains = brightness ? gains : gains.map(() => 1);
     return {
       report: { transform, gains: appliedGains, source, trusted, resampled: resample },
@@ -157,6 +170,7 @@ export class FrameAligner {
     const sums = new Float64Array(ch);
     const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
     const norm = 1 / (factor * factor * max);
+    const linear = linearTable(frame.bitDepth);
     let total = 0;
     for (let v = 0; v < hs; v++) {
       for (let u = 0; u < ws; u++) {
@@ -168,8 +182,10 @@ export class FrameAligner {
             for (let c = 0; c < ch; c++) {
               const value = frame.data[p + c];
               l += value * weights[c];
-              // Channel means over the central half, where motion moves least content in or out.
-              if (u >= ws / 4 && u < (3 * ws) / 4 && v >= hs / 4 && v < (3 * hs) / 4) sums[c] += value;
+              // Channel means over the central half, where motion moves least content in or out, in
+              // linear light: defocus preserves the mean of linear light, not of gamma-encoded values.
+              if (u >= ws / 4 && u < (3 * ws) / 4 && v >= hs / 4 && v < (3 * hs) / 4)
+                sums[c] += linear[value];
             }
           }
         }
@@ -216,4 +232,21 @@ export function maxDisplacement(t: FrameTransform, width: number, height: number
     max = Math.max(max, Math.hypot(xs - x, ys - y));
   }
   return max;
+}
+
+const linearTables = new Map<number, Float32Array>();
+
+/** sRGB decoding (IEC 61966-2-1) per sample value: camera JPEGs and PNGs are gamma-encoded. */
+function linearTable(bitDepth: 8 | 16): Float32Array {
+  let table = linearTables.get(bitDepth);
+  if (!table) {
+    const max = bitDepth === 16 ? 65535 : 255;
+    table = new Float32Array(max + 1);
+    for (let i = 0; i <= max; i++) {
+      const v = i / max;
+      table[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    }
+    linearTables.set(bitDepth, table);
+  }
+  return table;
 }

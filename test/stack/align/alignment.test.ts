@@ -1,0 +1,123 @@
+// Alignment against the truth: synthetic stacks that wobble and breathe with known transforms.
+import { describe, expect, it } from 'vitest';
+import { makeSyntheticStack, truthImage } from '../../../src/rig/simulated/stack.js';
+import { psnr } from '../../../src/rig/simulated/score.js';
+import { compose, FrameAligner, maxDisplacement } from '../../../src/stack/align/aligner.js';
+import { Stacker } from '../../../src/stack/stacker.js';
+import type { Frame } from '../../../src/stack/types.js';
+
+async function stackAligned(frames: Frame[], mode: 'none' | 'similarity') {
+  const aligner = new FrameAligner(mode);
+  aligner.setReference(frames[0]);
+  const stacker = new Stacker({ aligned: true, threads: 2 });
+  const reports = [];
+  for (const f of frames) {
+    const { report, warp } = aligner.align(f);
+    reports.push(report);
+    await stacker.add(f, warp);
+  }
+  return { result: await stacker.finish(), reports };
+}
+
+const motion = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
+
+describe('FrameAligner on a wobbling, breathing synthetic stack', () => {
+  const stack = makeSyntheticStack({ width: 384, height: 288, frames: 10, seed: 5, noise: 0.004, motion });
+  const errors = (() => {
+    const aligner = new FrameAligner('similarity');
+    aligner.setReference(stack.frames[0]);
+    return stack.frames.map((frame, i) => {
+      const { report } = aligner.align(frame);
+      const truth = stack.transforms[i];
+      return {
+        trusted: report.trusted,
+        shift: Math.hypot(report.transform.dx - truth.dx, report.transform.dy - truth.dy),
+        scale: Math.abs(report.transform.scale / truth.scale - 1),
+        rotation: Math.abs(report.transform.rotationDeg - truth.rotationDeg),
+      };
+    });
+  })();
+
+  it('recovers the transforms of frames near the reference’s focus within 0.1 px and 0.05 % scale', () => {
+    for (const e of errors.slice(0, 4)) {
+      expect(e.shift).toBeLessThan(0.1);
+      expect(e.scale).toBeLessThan(5e-4);
+      expect(e.rotation).toBeLessThan(0.05);
+    }
+  });
+
+  it('keeps every frame’s estimate within 0.5 px and 0.5 % scale, and trusted', () => {
+    for (const e of errors) {
+      expect(e.trusted).toBe(true);
+      expect(e.shift).toBeLessThan(0.5);
+      expect(e.scale).toBeLessThan(5e-3);
+    }
+  });
+
+  // Issue 3's targets, not met yet: frames far from the reference's focus drift to ~0.3 px and
+  // ~0.3 % scale (the estimate is biased by the difference in blur). `fails` flips when they are.
+  it.fails('meets the targets for every frame: 0.1 px and 0.05 % scale', () => {
+    for (const e of errors) {
+      expect(e.shift).toBeLessThan(0.1);
+      expect(e.scale).toBeLessThan(5e-4);
+    }
+  });
+
+  describe('stacking', async () => {
+    const still = makeSyntheticStack({
+      width: 384,
+      height: 288,
+      frames: 10,
+      seed: 5,
+      noise: 0.004,
+      motion: { shiftPx: 0, scalePerFrame: 0, rotationDeg: 0 },
+    });
+    const quiet = psnr(
+      (await stackAligned(still.frames, 'none')).result.image,
+      truthImage(still.scene).data,
+      255,
+    );
+    const truth = truthImage(stack.scene).data;
+    const aligned = psnr((await stackAligned(stack.frames, 'similarity')).result.image, truth, 255);
+    const unaligned = psnr((await stackAligned(stack.frames, 'none')).result.image, truth, 255);
+
+    it('aligned, beats the unaligned stack by 3 dB', () => {
+      expect(aligned).toBeGreaterThan(unaligned + 3);
+    });
+
+    it.fails('meets the target: within 1 dB of the still stack', () => {
+      expect(aligned).toBeGreaterThan(quiet - 1);
+    });
+  });
+});
+
+describe('transform helpers', () => {
+  it('composes similarities about the centre', () => {
+    const a = { dx: 2, dy: -1, scale: 1.01, rotationDeg: 0.2, confidence: 1 };
+    const b = { dx: -0.5, dy: 0.3, scale: 0.995, rotationDeg: -0.1, confidence: 0.8 };
+    const ab = compose(a, b);
+    // Apply a then b to a point, and ab once.
+    const apply = (t: typeof a, x: number, y: number): [number, number] => {
+      const r = (t.rotationDeg * Math.PI) / 180;
+      return [
+        t.scale * (Math.cos(r) * x - Math.sin(r) * y) + t.dx,
+        t.scale * (Math.sin(r) * x + Math.cos(r) * y) + t.dy,
+      ];
+    };
+    const [x1, y1] = apply(a, 30, -20);
+    const [x2, y2] = apply(b, x1, y1);
+    const [x3, y3] = apply(ab, 30, -20);
+    expect(Math.abs(x2 - x3)).toBeLessThan(1e-9);
+    expect(Math.abs(y2 - y3)).toBeLessThan(1e-9);
+    expect(ab.confidence).toBe(0.8);
+  });
+
+  it('measures the largest pixel displacement at the corners', () => {
+    expect(
+      maxDisplacement({ dx: 0.03, dy: 0.04, scale: 1, rotationDeg: 0, confidence: 1 }, 100, 80),
+    ).toBeCloseTo(0.05, 9);
+    expect(
+      maxDisplacement({ dx: 0, dy: 0, scale: 1.001, rotationDeg: 0, confidence: 1 }, 1001, 1),
+    ).toBeCloseTo(0.5, 6);
+  });
+});
