@@ -97,6 +97,43 @@ describe('stackscope stack: the fixture series', () => {
     expect(max).toBeGreaterThan(min);
   });
 
+  it(
+    'aligns to the middle frame with --align similarity --reference middle and reports every transform',
+    { timeout: 90_000 },
+    async () => {
+      const run = await cli(
+        'stack',
+        FIXTURES,
+        '--json',
+        '--align',
+        'similarity',
+        '--reference',
+        'middle',
+        '-o',
+        join(dir, 'aligned.jpg'),
+      );
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout);
+      expect(summary.referenceFile).toMatch(/scorpion_lapse_7\.png$/);
+      expect(summary.alignment).toHaveLength(14);
+      const reference = summary.alignment[6];
+      expect(reference).toMatchObject({
+        dx: 0,
+        dy: 0,
+        scale: 1,
+        rotationDeg: 0,
+        source: 'reference',
+        trusted: true,
+      });
+      for (const a of summary.alignment) {
+        for (const key of ['dx', 'dy', 'scale', 'rotationDeg', 'confidence'])
+          expect(Number.isFinite(a[key])).toBe(true);
+        expect(a.gains).toHaveLength(3);
+      }
+      expect(summary.timings.alignMs).toHaveLength(14);
+    },
+  );
+
   it('prints one progress line per frame on a non-TTY stderr', async () => {
     const run = await cli('stack', 'test/fixtures/scorpion-crop', '-o', join(dir, 'out.jpg'));
     expect(run.code).toBe(0);
@@ -115,7 +152,16 @@ describe('stackscope stack: bad arguments exit 2 naming the flag', () => {
     ['--threads 0', ['--threads', '0'], /--threads.*'0'/],
     ['--output x.bmp', ['--output', 'x.bmp'], /output x\.bmp: unsupported extension '\.bmp'/],
     ['an unknown option', ['--frobnicate'], /--frobnicate/],
-    ['--align similarity', ['--align', 'similarity'], /--align similarity.*not implemented/],
+    [
+      '--align sideways',
+      ['--align', 'sideways'],
+      /--align: expected one of auto, none, translation, similarity, got 'sideways'/,
+    ],
+    [
+      '--reference 15 of 14 frames',
+      ['--reference', '15'],
+      /--reference: frame 15 does not exist \(the stack has 14\)/,
+    ],
   ];
   for (const [name, flags, message] of cases) {
     it(name, async () => {

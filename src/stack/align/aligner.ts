@@ -25,7 +25,7 @@ export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation',
 /** Side of the square the estimates work on: the whole field, binned. */
 export const DEFAULT_ALIGN_SIZE = 512;
 /** Estimates below this confidence are not trusted. */
-export const MIN_CONFIDENCE = 0.2;
+export const MIN_CONFIDENCE = 0.35;
 /** Frames are resampled only if they move some pixel by at least this much (px) … */
 export const AUTO_MOTION_PX = 0.05;
 /**
@@ -165,11 +165,10 @@ export class FrameAligner {
     const ws = Math.floor(frame.width / factor);
     const hs = Math.floor(frame.height / factor);
     const ch = frame.channels;
-    const max = frame.bitDepth === 16 ? 65535 : 255;
     const lum = new Float32Array(size * size);
     const sums = new Float64Array(ch);
     const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
-    const norm = 1 / (factor * factor * max);
+    const norm = 1 / (factor * factor);
     const linear = linearTable(frame.bitDepth);
     let total = 0;
     for (let v = 0; v < hs; v++) {
@@ -181,7 +180,8 @@ export class FrameAligner {
             const p = (row + u * factor + dx) * ch;
             for (let c = 0; c < ch; c++) {
               const value = frame.data[p + c];
-              l += value * weights[c];
+              // Linear light: the blur difference between focus steps biases estimates less there.
+              l += linear[value] * weights[c];
               // Channel means over the central half, where motion moves least content in or out, in
               // linear light: defocus preserves the mean of linear light, not of gamma-encoded values.
               if (u >= ws / 4 && u < (3 * ws) / 4 && v >= hs / 4 && v < (3 * hs) / 4)

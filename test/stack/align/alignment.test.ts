@@ -54,9 +54,7 @@ describe('FrameAligner on a wobbling, breathing synthetic stack', () => {
     }
   });
 
-  // Issue 3's targets, not met yet: frames far from the reference's focus drift to ~0.3 px and
-  // ~0.3 % scale (the estimate is biased by the difference in blur). `fails` flips when they are.
-  it.fails('meets the targets for every frame: 0.1 px and 0.05 % scale', () => {
+  it('meets the targets for every frame, far-from-focus ones chained through neighbours: 0.1 px and 0.05 % scale', () => {
     for (const e of errors) {
       expect(e.shift).toBeLessThan(0.1);
       expect(e.scale).toBeLessThan(5e-4);
@@ -82,9 +80,13 @@ describe('FrameAligner on a wobbling, breathing synthetic stack', () => {
     const unaligned = psnr((await stackAligned(stack.frames, 'none')).result.image, truth, 255);
 
     it('aligned, beats the unaligned stack by 3 dB', () => {
+      process.stderr.write(
+        `alignment PSNR: still ${quiet.toFixed(2)} dB, aligned ${aligned.toFixed(2)}, unaligned ${unaligned.toFixed(2)}\n`,
+      );
       expect(aligned).toBeGreaterThan(unaligned + 3);
     });
 
+    // Issue 3's quality target, not met yet (see docs/alignment.md); `fails` flips when it is.
     it.fails('meets the target: within 1 dB of the still stack', () => {
       expect(aligned).toBeGreaterThan(quiet - 1);
     });
