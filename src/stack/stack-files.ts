@@ -52,7 +52,8 @@ export async function stackFiles(
   const alignMs: number[] = [];
   const alignment: AlignmentReport[] = [];
   let channels: 1 | 3 | undefined;
-  let expected: Frame | null = null;
+  // Only the size: holding the first Frame would keep its pixels alive for the whole stack.
+  let expected: { width: number; height: number } | null = null;
   const decode = async (file: string): Promise<Frame> => {
     const t0 = performance.now();
     const frame = await decodeFile(file, { channels });
@@ -65,7 +66,7 @@ export async function stackFiles(
     let reference: Frame | null = null;
     if (aligner.enabled) {
       reference = await decode(files[referenceIndex]);
-      expected = reference;
+      expected = { width: reference.width, height: reference.height };
       aligner.setReference(reference);
     }
     for (let i = 0; i < files.length; i++) {
@@ -73,7 +74,7 @@ export async function stackFiles(
       const frame = i === referenceIndex && reference ? reference : await decode(file);
       if (i === referenceIndex) reference = null;
       // Checked before alignment, which reads the frame as the reference's size.
-      expected ??= frame;
+      expected ??= { width: frame.width, height: frame.height };
       if (frame.width !== expected.width || frame.height !== expected.height) {
         const first = files[aligner.enabled ? referenceIndex : 0];
         throw new InputError(

@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { createPhaseCorrelator } from '../../../src/stack/align/phase-correlation.js';
 import { seeded } from '../../helpers/frames.js';
+import { blur as blurSquare, noisy } from '../../helpers/specimen.js';
+
+const blur = (img: Float32Array, sigma: number) => blurSquare(img, SIZE, sigma);
 
 const SIZE = 256;
 
@@ -59,33 +62,6 @@ function view(sp: Specimen, dx = 0, dy = 0): Float32Array {
       }
   }
   return out;
-}
-
-function blur(img: Float32Array, sigma: number): Float32Array {
-  const r = Math.ceil(3 * sigma);
-  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-0.5 * ((i - r) / sigma) ** 2));
-  const sum = k.reduce((p, q) => p + q);
-  const at = (v: number) => Math.min(SIZE - 1, Math.max(0, v));
-  const tmp = new Float32Array(img.length);
-  const out = new Float32Array(img.length);
-  for (let y = 0; y < SIZE; y++)
-    for (let x = 0; x < SIZE; x++) {
-      let s = 0;
-      for (let i = -r; i <= r; i++) s += k[i + r] * img[y * SIZE + at(x + i)];
-      tmp[y * SIZE + x] = s / sum;
-    }
-  for (let y = 0; y < SIZE; y++)
-    for (let x = 0; x < SIZE; x++) {
-      let s = 0;
-      for (let i = -r; i <= r; i++) s += k[i + r] * tmp[at(y + i) * SIZE + x];
-      out[y * SIZE + x] = s / sum;
-    }
-  return out;
-}
-
-function noisy(img: Float32Array, sigma: number, seed: number): Float32Array {
-  const rnd = seeded(seed);
-  return img.map((v) => v + sigma * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd()));
 }
 
 describe('createPhaseCorrelator', () => {
