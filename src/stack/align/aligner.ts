@@ -27,12 +27,12 @@ export const DEFAULT_ALIGN_SIZE = 512;
 /** Estimates below this confidence are not trusted. */
 export const MIN_CONFIDENCE = 0.35;
 /** Frames are resampled only if they move some pixel by at least this much (px) … */
-export const AUTO_MOTION_PX = 0.05;
+export const MIN_RESAMPLE_MOTION_PX = 0.05;
 /**
  * … or whose brightness differs from the reference's by more than this (relative). Differently
  * focused frames of a steady light differ by up to ~0.4 % (synthetic scenes), exposure drift by more.
  */
-export const AUTO_GAIN = 0.01;
+export const GAIN_TOLERANCE = 0.01;
 
 export interface AlignmentReport {
   transform: FrameTransform;
@@ -115,8 +115,8 @@ export class FrameAligner {
     const gains = this.reference.means.map((m, c) =>
       small.means[c] > 0 ? (m / small.means[c]) ** (1 / 2.2) : 1,
     );
-    const moves = maxDisplacement(transform, frame.width, frame.height) >= AUTO_MOTION_PX;
-    const brightness = gains.some((g) => Math.abs(g - 1) > AUTO_GAIN);
+    const moves = maxDisplacement(transform, frame.width, frame.height) >= MIN_RESAMPLE_MOTION_PX;
+    const brightness = gains.some((g) => Math.abs(g - 1) > GAIN_TOLERANCE);
     const resample = moves || brightness;
     const appliedGains = brightness ? gains : gains.map(() => 1);
     return {
@@ -158,7 +158,7 @@ export class FrameAligner {
     };
   }
 
-  /** Box-binned luminance (0–1) centred on a mean-filled size×size canvas, and the channel means. */
+  /** Box-binned linear-light luminance centred on a mean-filled size×size canvas, and the channel means. */
   private downscale(frame: Frame): SmallFrame {
     const { factor, ox, oy } = this.geometry;
     const size = this.size;
