@@ -7,33 +7,7 @@ import {
   type Similarity,
 } from '../../../src/stack/align/log-polar.js';
 import { seeded } from '../../helpers/frames.js';
-import { blur, noisy } from '../../helpers/specimen.js';
-
-/**
- * A procedural specimen, Gaussian blobs on a few slow sinusoids, evaluated analytically at any point, so a
- * transformed view is exact. (Resampling a pixel canvas would not be: bicubic interpolation has a phase
- * error of ~0.07 px at quarter-pixel offsets on this texture, as large as the tolerances under test.)
- */
-interface Specimen {
-  blobs: Float64Array; // x, y, σ, amplitude
-  waves: Float64Array; // fx, fy, phase, amplitude
-}
-
-function makeSpecimen(seed: number, extent: number): Specimen {
-  const rnd = seeded(seed);
-  const count = Math.round((extent * extent) / 40);
-  const blobs = new Float64Array(4 * count);
-  for (let i = 0; i < count; i++) {
-    blobs.set(
-      [(rnd() - 0.5) * extent, (rnd() - 0.5) * extent, 1 + 3 * rnd() * rnd(), (rnd() - 0.5) * 0.5],
-      4 * i,
-    );
-  }
-  const waves = new Float64Array(4 * 6);
-  for (let i = 0; i < 6; i++)
-    waves.set([(rnd() - 0.5) * 0.08, (rnd() - 0.5) * 0.08, rnd() * 6.28, 0.03 + 0.04 * rnd()], 4 * i);
-  return { blobs, waves };
-}
+import { blur, makeSpecimen, noisy, type Specimen } from '../../helpers/specimen.js';
 
 const IDENTITY: Similarity = { scale: 1, rotationDeg: 0, dx: 0, dy: 0 };
 

@@ -3,37 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { createPhaseCorrelator } from '../../../src/stack/align/phase-correlation.js';
 import { seeded } from '../../helpers/frames.js';
-import { blur as blurSquare, noisy } from '../../helpers/specimen.js';
+import { blur as blurSquare, makeSpecimen, noisy, type Specimen } from '../../helpers/specimen.js';
 
 const blur = (img: Float32Array, sigma: number) => blurSquare(img, SIZE, sigma);
 
 const SIZE = 256;
 
-/**
- * A procedural specimen, Gaussian blobs on a few slow sinusoids, evaluated analytically at any point, so a
- * shifted view is exact. (Resampling a pixel canvas would not be: bicubic interpolation has a phase error
- * of ~0.07 px at quarter-pixel offsets on this texture, more than the accuracy under test.)
- */
-interface Specimen {
-  blobs: Float64Array; // x, y, σ, amplitude
-  waves: Float64Array; // fx, fy, phase, amplitude
-}
-
-function makeSpecimen(seed: number, extent = 2 * SIZE): Specimen {
-  const rnd = seeded(seed);
-  const count = Math.round((extent * extent) / 40);
-  const blobs = new Float64Array(4 * count);
-  for (let i = 0; i < count; i++) {
-    blobs.set(
-      [(rnd() - 0.5) * extent, (rnd() - 0.5) * extent, 1 + 3 * rnd() * rnd(), (rnd() - 0.5) * 0.5],
-      4 * i,
-    );
-  }
-  const waves = new Float64Array(4 * 6);
-  for (let i = 0; i < 6; i++)
-    waves.set([(rnd() - 0.5) * 0.08, (rnd() - 0.5) * 0.08, rnd() * 6.28, 0.03 + 0.04 * rnd()], 4 * i);
-  return { blobs, waves };
-}
+const specimenOf = (seed: number, extent = 2 * SIZE): Specimen => makeSpecimen(seed, extent);
 
 /** View whose pixel (x, y) shows specimen point (x − c − dx, y − c − dy): the specimen moved by (+dx, +dy). */
 function view(sp: Specimen, dx = 0, dy = 0): Float32Array {
@@ -65,7 +41,7 @@ function view(sp: Specimen, dx = 0, dy = 0): Float32Array {
 }
 
 describe('createPhaseCorrelator', () => {
-  const specimen = makeSpecimen(7);
+  const specimen = specimenOf(7);
   const pc = createPhaseCorrelator(SIZE);
   const a = pc.prepare(view(specimen));
 
@@ -157,7 +133,7 @@ describe('createPhaseCorrelator', () => {
 
   it('gives a low confidence for unrelated frames', () => {
     for (let k = 0; k < 5; k++) {
-      const other = pc.prepare(noisy(view(makeSpecimen(100 + k)), 0.01, k));
+      const other = pc.prepare(noisy(view(specimenOf(100 + k)), 0.01, k));
       const r = pc.correlate(a, other);
       expect(r.confidence, `specimen ${100 + k}`).toBeLessThan(0.2);
       expect(r.peak).toBeLessThan(0.15);
