@@ -54,7 +54,7 @@ export class FrameAligner {
   private readonly similarity: ReturnType<typeof createSimilarityEstimator> | null;
   private readonly translation: ReturnType<typeof createPhaseCorrelator> | null;
   private reference: SmallFrame | null = null;
-  private previous: { small: SmallFrame; transform: FrameTransform } | null = null;
+  private previous: { small: SmallFrame; transform: FrameTransform; trusted: boolean } | null = null;
   private lastGood: FrameTransform = IDENTITY;
   private geometry = { width: 0, height: 0, factor: 1, ox: 0, oy: 0 };
 
@@ -96,7 +96,8 @@ export class FrameAligner {
     const small = this.downscale(frame);
     let transform = this.estimate(this.reference, small);
     let source: AlignmentReport['source'] = 'reference';
-    if (transform.confidence < MIN_CONFIDENCE && this.previous) {
+    // Chaining from a frame whose own transform was not trusted would carry its error forward.
+    if (transform.confidence < MIN_CONFIDENCE && this.previous?.trusted) {
       // Frames far apart in focus can look too different to match; neighbours still do.
       const step = this.estimate(this.previous.small, small);
       if (step.confidence >= MIN_CONFIDENCE) {
@@ -110,7 +111,7 @@ export class FrameAligner {
       transform = { ...this.lastGood, confidence: transform.confidence };
       source = 'last-good';
     }
-    this.previous = { small, transform };
+    this.previous = { small, transform, trusted };
     // Exposure scales linear light; the frames are gamma-encoded, where it acts as gain^(1/2.2).
     const gains = this.reference.means.map((m, c) =>
       small.means[c] > 0 ? (m / small.means[c]) ** (1 / 2.2) : 1,
@@ -135,7 +136,12 @@ export class FrameAligner {
       );
       small = { dx: c.dx, dy: c.dy, scale: 1, rotationDeg: 0, confidence: c.confidence };
     } else {
-      small = { ...this.similarity!.estimate(reference.lum, moving.lum) };
+      const { refined, ...estimate } = this.similarity!.estimate(reference.lum, moving.lum);
+      // An estimate whose refinement diverged is the coarse log-polar one: on real frames far apart
+      // in focus it is often wrong with a middling confidence, so it is never trusted.
+      small = refined
+        ? estimate
+        : { ...estimate, confidence: Math.min(estimate.confidence, MIN_CONFIDENCE / 2) };
     }
     // Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the
     // transform's the frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k).

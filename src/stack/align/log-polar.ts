@@ -28,8 +28,11 @@ export interface SimilarityEstimator {
    * constant padding around a non-square frame) are ignored by the refinement. Work done on `reference`
    * is kept for the next call if that passes the same pixel values (compared, so mutating is safe).
    */
-  estimate(reference: Float32Array, moving: Float32Array): FrameTransform;
+  estimate(reference: Float32Array, moving: Float32Array): SimilarityEstimate;
 }
+
+/** An estimate, and whether every refinement level converged (if not, a coarser level's answer). */
+export type SimilarityEstimate = FrameTransform & { refined: boolean };
 
 // Frames larger than this are box-averaged down a pyramid to it for the Fourier stage and the first
 // refinement; the finer levels then only polish an estimate that is already within ~0.01 px.
@@ -157,7 +160,7 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
     prepRef = correlator.prepare(top.ref);
   }
 
-  function estimate(reference: Float32Array, moving: Float32Array): FrameTransform {
+  function estimate(reference: Float32Array, moving: Float32Array): SimilarityEstimate {
     const n = size * size;
     if (reference.length < n || moving.length < n)
       throw new RangeError(`similarity: images shorter than ${size}²`);
@@ -200,6 +203,7 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
       dx: f * p[2],
       dy: f * p[3],
       confidence,
+      refined: k < 0,
     };
   }
 

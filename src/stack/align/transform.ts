@@ -1,5 +1,5 @@
-// Per-frame geometric transform to the reference frame. Alignment (phase correlation, similarity
-// estimation, resampling) fills these in; until then every frame is taken as it is: identity.
+// Per-frame geometric transform: it takes reference pixels to this frame's pixels, about the image
+// centre c: x_frame = scale·R(rotation)·(x_ref − c) + c + (dx, dy). Frames not aligned keep the identity.
 
 export interface FrameTransform {
   /** Translation in pixels, applied after scale and rotation about the image centre. */
@@ -18,7 +18,3 @@ export const IDENTITY: Readonly<FrameTransform> = Object.freeze({
   rotationDeg: 0,
   confidence: 1,
 });
-
-export function isIdentity(t: FrameTransform): boolean {
-  return t.dx === 0 && t.dy === 0 && t.scale === 1 && t.rotationDeg === 0;
-}
