@@ -10,7 +10,7 @@ import type { Frame } from '../types.js';
 import { createSimilarityEstimator } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
-import { IDENTITY, type FrameTransform } from './transform.js';
+import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /**
  * `auto` (the default) stacks unaligned for now: on differently focused frames the estimates still
@@ -150,14 +150,10 @@ export class FrameAligner {
     const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
     const ex = (width - 1) / 2 - ax;
     const ey = (height - 1) / 2 - ay;
-    const r = (small.rotationDeg * Math.PI) / 180;
-    const m00 = small.scale * Math.cos(r) - 1;
-    const m01 = -small.scale * Math.sin(r);
-    const m10 = small.scale * Math.sin(r);
-    const m11 = small.scale * Math.cos(r) - 1;
+    const { m00, m01, m10, m11 } = linearPart(small);
     return {
-      dx: factor * small.dx + m00 * ex + m01 * ey,
-      dy: factor * small.dy + m10 * ex + m11 * ey,
+      dx: factor * small.dx + (m00 - 1) * ex + m01 * ey,
+      dy: factor * small.dy + m10 * ex + (m11 - 1) * ey,
       scale: small.scale,
       rotationDeg: small.rotationDeg,
       confidence: small.confidence,
@@ -209,12 +205,10 @@ export class FrameAligner {
 
 /** T2 ∘ T1 for similarities about the same centre: A = A2·A1, d = A2·d1 + d2. */
 export function compose(t1: FrameTransform, t2: FrameTransform): FrameTransform {
-  const r2 = (t2.rotationDeg * Math.PI) / 180;
-  const a00 = t2.scale * Math.cos(r2);
-  const a01 = -t2.scale * Math.sin(r2);
+  const { m00, m01, m10, m11 } = linearPart(t2);
   return {
-    dx: a00 * t1.dx + a01 * t1.dy + t2.dx,
-    dy: -a01 * t1.dx + a00 * t1.dy + t2.dy,
+    dx: m00 * t1.dx + m01 * t1.dy + t2.dx,
+    dy: m10 * t1.dx + m11 * t1.dy + t2.dy,
     scale: t1.scale * t2.scale,
     rotationDeg: t1.rotationDeg + t2.rotationDeg,
     confidence: Math.min(t1.confidence, t2.confidence),
@@ -223,9 +217,7 @@ export function compose(t1: FrameTransform, t2: FrameTransform): FrameTransform 
 
 /** The largest distance any pixel of a width×height frame moves under t. */
 export function maxDisplacement(t: FrameTransform, width: number, height: number): number {
-  const r = (t.rotationDeg * Math.PI) / 180;
-  const cx = (width - 1) / 2;
-  const cy = (height - 1) / 2;
+  const map = pointMapper(t, width, height);
   let max = 0;
   for (const [x, y] of [
     [0, 0],
@@ -233,8 +225,7 @@ export function maxDisplacement(t: FrameTransform, width: number, height: number
     [0, height - 1],
     [width - 1, height - 1],
   ]) {
-    const xs = t.scale * (Math.cos(r) * (x - cx) - Math.sin(r) * (y - cy)) + cx + t.dx;
-    const ys = t.scale * (Math.sin(r) * (x - cx) + Math.cos(r) * (y - cy)) + cy + t.dy;
+    const [xs, ys] = map(x, y);
     max = Math.max(max, Math.hypot(xs - x, ys - y));
   }
   return max;

@@ -1,7 +1,7 @@
 // Which cells a resampled frame really covers: cells whose pixels would come from beyond the
 // frame's edge (replicated border) must not win, so that the frames that do cover them decide.
-import { coversPixel } from './resample.js';
-import type { FrameTransform } from './transform.js';
+import { pointInside } from './resample.js';
+import { pointMapper, type FrameTransform } from './transform.js';
 
 /**
  * Per cell row, the covered cells as [first, end) pairs (Int32Array of 2 × cell rows). A frame
@@ -17,17 +17,14 @@ export function coverageIntervals(
   const cellsWide = Math.ceil(width / cell);
   const cellsHigh = Math.ceil(height / cell);
   const out = new Int32Array(cellsHigh * 2);
+  const map = pointMapper(t, width, height);
+  const inside = (x: number, y: number) => pointInside(map(x, y), width, height);
   const covered = (cx: number, cy: number): boolean => {
     const x0 = cx * cell;
     const y0 = cy * cell;
     const x1 = Math.min(width - 1, x0 + cell - 1);
     const y1 = Math.min(height - 1, y0 + cell - 1);
-    return (
-      coversPixel(t, width, height, x0, y0) &&
-      coversPixel(t, width, height, x1, y0) &&
-      coversPixel(t, width, height, x0, y1) &&
-      coversPixel(t, width, height, x1, y1)
-    );
+    return inside(x0, y0) && inside(x1, y0) && inside(x0, y1) && inside(x1, y1);
   };
   for (let cy = 0; cy < cellsHigh; cy++) {
     let first = 0;

@@ -6,7 +6,7 @@
 // horizontally once into a small ring of rows, and output rows combine four of them. With rotation
 // every output pixel takes a 4×4 neighbourhood. Samples beyond the frame replicate its edge; the
 // stacker keeps such pixels from winning (see coverage below).
-import type { FrameTransform } from './transform.js';
+import { linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /** Rotations below this (degrees) move no pixel of a 12 MP frame by more than 0.001 px: separable path. */
 const SEPARABLE_ROTATION_DEG = 1e-5;
@@ -136,12 +136,8 @@ function warpGeneral(
   end: number,
 ): void {
   const { width, height, channels, maxValue } = g;
-  const { scale, dx, dy, rotationDeg } = spec.transform;
-  const a = (rotationDeg * Math.PI) / 180;
-  const m00 = scale * Math.cos(a);
-  const m01 = -scale * Math.sin(a);
-  const m10 = scale * Math.sin(a);
-  const m11 = scale * Math.cos(a);
+  const { dx, dy } = spec.transform;
+  const { m00, m01, m10, m11 } = linearPart(spec.transform);
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   const lastX = width - 1;
@@ -177,10 +173,10 @@ function warpGeneral(
  * replicated border. Pixels a frame does not cover are left to the frames that do.
  */
 export function coversPixel(t: FrameTransform, width: number, height: number, x: number, y: number): boolean {
-  const a = (t.rotationDeg * Math.PI) / 180;
-  const cx = (width - 1) / 2;
-  const cy = (height - 1) / 2;
-  const xs = t.scale * (Math.cos(a) * (x - cx) - Math.sin(a) * (y - cy)) + cx + t.dx;
-  const ys = t.scale * (Math.sin(a) * (x - cx) + Math.cos(a) * (y - cy)) + cy + t.dy;
+  return pointInside(pointMapper(t, width, height)(x, y), width, height);
+}
+
+/** Whether a sample position lies in the frame rather than its replicated border. */
+export function pointInside([xs, ys]: [number, number], width: number, height: number): boolean {
   return xs >= -0.5 && xs <= width - 0.5 && ys >= -0.5 && ys <= height - 0.5;
 }

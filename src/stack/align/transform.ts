@@ -18,3 +18,26 @@ export const IDENTITY: Readonly<FrameTransform> = Object.freeze({
   rotationDeg: 0,
   confidence: 1,
 });
+
+/** The linear part of t, scale·R(rotation), as the matrix [[m00, m01], [m10, m11]]. */
+export function linearPart(t: FrameTransform): { m00: number; m01: number; m10: number; m11: number } {
+  const a = (t.rotationDeg * Math.PI) / 180;
+  const c = t.scale * Math.cos(a);
+  const s = t.scale * Math.sin(a);
+  return { m00: c, m01: -s, m10: s, m11: c };
+}
+
+/**
+ * Where t takes the reference pixel (x, y) of a width×height frame, as a function with the matrix
+ * worked out once: callers map many points (corners, every cell of a coverage scan).
+ */
+export function pointMapper(
+  t: FrameTransform,
+  width: number,
+  height: number,
+): (x: number, y: number) => [number, number] {
+  const { m00, m01, m10, m11 } = linearPart(t);
+  const cx = (width - 1) / 2;
+  const cy = (height - 1) / 2;
+  return (x, y) => [m00 * (x - cx) + m01 * (y - cy) + cx + t.dx, m10 * (x - cx) + m11 * (y - cy) + cy + t.dy];
+}

@@ -143,7 +143,7 @@ function binnedRgbCells(
   }
 }
 
-/** The hot case (RGB frames of 2 MP and more): one row of 2×2 bins, without per-pixel clamping. */
+/** The hot case (RGB frames of 0.5–8 MP): one row of 2×2 bins, without per-pixel clamping. */
 function binnedRgbRow(
   data: Uint8Array | Uint16Array,
   width: number,
