@@ -20,7 +20,7 @@ export async function benchFrames(spec: BenchStackSpec, log: (line: string) => v
   const dir = join(
     '.cache',
     'bench',
-    `synthetic-${spec.width}x${spec.height}-${spec.frames}-seed${spec.seed}`,
+    `synthetic-${spec.width}x${spec.height}-${spec.frames}-seed${spec.seed}${motionTag(spec)}`,
   );
   const done = join(dir, 'complete');
   if (!existsSync(done)) {
@@ -40,4 +40,10 @@ export async function benchFrames(spec: BenchStackSpec, log: (line: string) => v
   const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg'));
   names.sort(new Intl.Collator(undefined, { numeric: true }).compare);
   return names.map((n) => join(dir, n));
+}
+
+/** Part of the cache folder's name: a wobbling stack must never be served the still one's frames. */
+function motionTag(spec: BenchStackSpec): string {
+  const m = spec.motion;
+  return m ? `-wobble${m.shiftPx}px-scale${m.scalePerFrame}-rot${m.rotationDeg}deg` : '';
 }

@@ -167,32 +167,45 @@ export class FrameAligner {
     const ws = Math.floor(frame.width / factor);
     const hs = Math.floor(frame.height / factor);
     const ch = frame.channels;
-    const lum = new Float32Array(size * size);
-    const sums = new Float64Array(ch);
-    const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
-    const norm = 1 / (factor * factor);
+    const data = frame.data;
+    // Linear light: the blur difference between focus steps biases estimates less there. The tables
+    // fold in the luminance weights, so a sample costs one lookup.
     const linear = linearTable(frame.bitDepth);
+    const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
+    const weighted = weights.map((w) => linear.map((v) => v * w));
+    const [lr, lg, lb] = ch === 3 ? weighted : [weighted[0], weighted[0], weighted[0]];
+    // Channel means over the central half, where motion moves least content in or out, in linear
+    // light: defocus preserves the mean of linear light, not of gamma-encoded values.
+    const sums = new Float64Array(ch);
+    const u0 = Math.ceil(ws / 4) * factor * ch;
+    const u1 = Math.ceil((3 * ws) / 4) * factor * ch;
+    const binRow = new Float64Array(ws);
+    const lum = new Float32Array(size * size);
+    const norm = 1 / (factor * factor);
     let total = 0;
     for (let v = 0; v < hs; v++) {
-      for (let u = 0; u < ws; u++) {
-        let l = 0;
-        for (let dy = 0; dy < factor; dy++) {
-          const row = (v * factor + dy) * frame.width;
-          for (let dx = 0; dx < factor; dx++) {
-            const p = (row + u * factor + dx) * ch;
-            for (let c = 0; c < ch; c++) {
-              const value = frame.data[p + c];
-              // Linear light: the blur difference between focus steps biases estimates less there.
-              l += linear[value] * weights[c];
-              // Channel means over the central half, where motion moves least content in or out, in
-              // linear light: defocus preserves the mean of linear light, not of gamma-encoded values.
-              if (u >= ws / 4 && u < (3 * ws) / 4 && v >= hs / 4 && v < (3 * hs) / 4)
-                sums[c] += linear[value];
-            }
+      binRow.fill(0);
+      const central = v >= hs / 4 && v < (3 * hs) / 4;
+      for (let dy = 0; dy < factor; dy++) {
+        const row = (v * factor + dy) * frame.width * ch;
+        let p = row;
+        for (let u = 0; u < ws; u++) {
+          let l = 0;
+          if (ch === 3) {
+            for (let i = 0; i < factor; i++, p += 3) l += lr[data[p]] + lg[data[p + 1]] + lb[data[p + 2]];
+          } else {
+            for (let i = 0; i < factor; i++, p++) l += lr[data[p]];
           }
+          binRow[u] += l;
         }
-        lum[(v + oy) * size + u + ox] = l * norm;
-        total += l * norm;
+        if (central)
+          for (let q = row + u0; q < row + u1; q += ch)
+            for (let c = 0; c < ch; c++) sums[c] += linear[data[q + c]];
+      }
+      const o = (v + oy) * size + ox;
+      for (let u = 0; u < ws; u++) {
+        lum[o + u] = binRow[u] * norm;
+        total += binRow[u] * norm;
       }
     }
     const mean = total / (ws * hs);

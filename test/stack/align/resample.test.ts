@@ -6,7 +6,7 @@ import {
   warpRows,
   type WarpSpec,
 } from '../../../src/stack/align/resample.js';
-import type { FrameTransform } from '../../../src/stack/align/transform.js';
+import { pointMapper, type FrameTransform } from '../../../src/stack/align/transform.js';
 import { makeFrame, seeded } from '../../helpers/frames.js';
 
 const W = 48;
@@ -68,6 +68,19 @@ describe('warpRows', () => {
         const want = 40 + 2 * (s * (x - cx) + cx + 0.4) + 3 * (s * (y - cy) + cy - 0.3);
         expect(Math.abs(out[(y * W + x) * 3] - want)).toBeLessThanOrEqual(0.51);
       }
+  });
+
+  it('a rotated, scaled ramp is resampled exactly by the two passes, whatever the bands', () => {
+    const ramp = makeFrame(W, H, 3, (x, y) => 60 + 2 * x + 3 * y).data as Uint8Array;
+    const transform = t({ scale: 1.01, rotationDeg: 3, dx: -0.6, dy: 0.35 });
+    const out = warp(ramp, { transform, gains: [1, 1, 1] });
+    const map = pointMapper(transform, W, H);
+    for (let y = 6; y < H - 6; y++)
+      for (let x = 6; x < W - 6; x++) {
+        const [xs, ys] = map(x, y);
+        expect(Math.abs(out[(y * W + x) * 3] - (60 + 2 * xs + 3 * ys))).toBeLessThanOrEqual(0.51);
+      }
+    expect(Array.from(warp(ramp, { transform, gains: [1, 1, 1] }, 5))).toEqual(Array.from(out));
   });
 
   it('the rotation path agrees with the separable one as the rotation goes to zero, and bands do not matter', () => {
