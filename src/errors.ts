@@ -46,6 +46,76 @@ export const ERROR_CATALOGUE = {
     exitCode: 1,
     description: 'The stacker was used out of order (a frame after finish, finish twice).',
   },
+  CONFIG_INVALID: {
+    status: 400,
+    exitCode: 2,
+    description: 'The configuration (file, environment or flags) has a key with a value it does not accept.',
+  },
+  STAGE_LIMIT: {
+    status: 422,
+    exitCode: 2,
+    description: 'A stage move would pass a soft limit; it was refused and nothing moved.',
+  },
+  STAGE_BUSY: {
+    status: 409,
+    exitCode: 1,
+    description: 'The stage is already moving; one move at a time.',
+  },
+  STAGE_NO_HOMING: {
+    status: 409,
+    exitCode: 2,
+    description: 'Homing was asked for, but no limit switch is configured.',
+  },
+  HOMING_FAILED: {
+    status: 500,
+    exitCode: 1,
+    description: 'The limit switch did not trigger within the stage travel while homing.',
+  },
+  CANCELLED: {
+    status: 409,
+    exitCode: 1,
+    description: 'The operation was stopped before it finished (stop, cancel, shutdown).',
+  },
+  GPIO_UNAVAILABLE: {
+    status: 503,
+    exitCode: 1,
+    description: 'GPIO cannot be used: not a Raspberry Pi, no permission, or a pin is taken.',
+  },
+  CAMERA_UNAVAILABLE: {
+    status: 503,
+    exitCode: 1,
+    description: 'No camera program (rpicam-still or libcamera-still) could be started.',
+  },
+  CAMERA_FAILED: {
+    status: 502,
+    exitCode: 1,
+    description: 'The camera process exited or reported an error; its messages are included.',
+  },
+  CAMERA_TIMEOUT: {
+    status: 504,
+    exitCode: 1,
+    description: 'The camera did not deliver a complete frame in time; the process was restarted.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    exitCode: 2,
+    description: 'No job, frame, result or schedule has that id or name.',
+  },
+  JOB_ACTIVE: {
+    status: 409,
+    exitCode: 1,
+    description: 'The job is running; cancel it first.',
+  },
+  RIG_BUSY: {
+    status: 409,
+    exitCode: 1,
+    description: 'The rig is running another job and queueing is off.',
+  },
+  DISK_FULL: {
+    status: 507,
+    exitCode: 1,
+    description: 'Not enough free disk space for the job (needed and free space are named).',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
