@@ -3,15 +3,8 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BadArgumentError } from '../errors.js';
-import { depthPreview } from '../stack/depth-preview.js';
-import {
-  DEPTH_UNITS_PER_FRAME,
-  encodeDepthPng,
-  encodeImage,
-  listInputs,
-  outputFormatOf,
-  writeFileAtomic,
-} from '../stack/io.js';
+import { DEPTH_UNITS_PER_FRAME, listInputs, outputFormatOf } from '../stack/io.js';
+import { writeStackOutputs } from '../stack/outputs.js';
 import { ALIGN_MODES, type AlignMode } from '../stack/align/aligner.js';
 import { stackFiles } from '../stack/stack-files.js';
 import { DEFAULT_MEASURE, DEFAULT_METHOD } from '../stack/stacker.js';
@@ -167,29 +160,12 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
     },
     (p) => progress.update(p.done, p.total, basename(p.file)),
   );
-  const t0 = performance.now();
   const { width, height } = result;
-  const writes: Promise<void>[] = [
-    encodeImage(
-      { width, height, channels: result.channels, bitDepth: result.bitDepth, data: result.image },
-      outputFormatOf(o.output),
-      { quality: o.quality },
-    ).then((b) => writeFileAtomic(o.output, b)),
-  ];
-  if (o.depthMap)
-    writes.push(encodeDepthPng(result.depth, width, height).then((b) => writeFileAtomic(o.depthMap!, b)));
-  if (o.depthPreview) {
-    const preview = depthPreview(result.depth, result.confidence, width, height, result.frames);
-    writes.push(
-      encodeImage(preview, outputFormatOf(o.depthPreview)).then((b) => writeFileAtomic(o.depthPreview!, b)),
-    );
-  }
-  if (o.confidence) {
-    const confidence = { width, height, channels: 1 as const, bitDepth: 8 as const, data: result.confidence };
-    writes.push(encodeImage(confidence, 'png').then((b) => writeFileAtomic(o.confidence!, b)));
-  }
-  await Promise.all(writes);
-  const encodeMs = performance.now() - t0;
+  const encodeMs = await writeStackOutputs(
+    result,
+    { image: o.output, depthMap: o.depthMap, depthPreview: o.depthPreview, confidence: o.confidence },
+    { quality: o.quality },
+  );
   progress.end(o.quiet ? undefined : `stacked ${result.frames} frames (${width}×${height}) → ${o.output}`);
   if (o.json) {
     const round = (ms: number) => Math.round(ms * 10) / 10;
