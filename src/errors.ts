@@ -116,6 +116,23 @@ export const ERROR_CATALOGUE = {
     exitCode: 1,
     description: 'Not enough free disk space for the job (needed and free space are named).',
   },
+  UNAUTHORIZED: {
+    status: 401,
+    exitCode: 2,
+    description: 'A changing request came without the bearer token the server is configured with.',
+  },
+  TOO_LARGE: { status: 413, exitCode: 2, description: 'A request body or upload is larger than the limit.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    exitCode: 2,
+    description: 'A request body has a content type the route does not take.',
+  },
+  RATE_LIMITED: { status: 429, exitCode: 1, description: 'Too many requests from one client; retry later.' },
+  INTERNAL: {
+    status: 500,
+    exitCode: 1,
+    description: 'An unexpected failure; the server log has the details.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -139,6 +139,8 @@ export const simulatedSchema = z
     /** Stage wobble per move (px) and focus breathing (scale per µm), as a real rig shows. */
     wobblePx: z.number().min(0).default(0),
     breathingPerUm: z.number().min(0).default(0),
+    /** Backlash play between the virtual motor and the focus carriage, µm: the stage must take it up. */
+    playUm: z.number().min(0).default(5),
     /** Simulated time per frame besides the move: exposure and readout. */
     exposureMs: z.number().int().min(0).default(50),
     /** 1 runs moves at their real duration; larger runs them faster (tests). */

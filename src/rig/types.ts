@@ -46,6 +46,11 @@ export interface FocusStage {
   moveBy(deltaUm: number, options?: MoveOptions): Promise<StagePosition>;
   /** Drive to the limit switch and set the position there; STAGE_NO_HOMING without one. */
   home(options?: MoveOptions): Promise<StagePosition>;
+  /**
+   * Declare where the stage is now, without moving (a rig without a limit switch: focus by eye on a
+   * known plane, then set it). Makes the position certain; STAGE_LIMIT outside the limits.
+   */
+  setPosition(um: number): Promise<StagePosition>;
   /** Halt now (a running move rejects with CANCELLED); resolves once the motor stands still. */
   stop(): Promise<void>;
   /** Listen to moves; returns the unsubscribe function. */

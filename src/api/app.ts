@@ -1,0 +1,49 @@
+// Builds the fastify app (not listening: daemon.ts does that; tests use inject()). One plugin per
+// resource, zod schemas for validation, types and the OpenAPI document at /docs.
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { installAuth } from './auth.js';
+import type { AppContext } from './context.js';
+import { installErrorHandling } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { stageRoutes } from './routes/stage.js';
+
+export interface BuildAppOptions {
+  /** JSON bodies above this are refused (413); uploads have their own limit. */
+  bodyLimitBytes?: number;
+  /** Requests per minute per client address. */
+  rateLimitPerMinute?: number;
+}
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger | undefined,
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    // Ids and file names in URLs are checked by the routes; this only stops absurd URLs early.
+    maxParamLength: 200,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  installAuth(app, ctx.config.server);
+  await app.register(fastifyRateLimit, {
+    max: options.rateLimitPerMinute ?? 600,
+    timeWindow: '1 minute',
+    // The status poll and the event stream must never lock a user's own page out.
+    allowList: (request) => request.url === '/api/status' || request.url === '/api/events',
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'stackscope', description: 'Focus-stacking microscope daemon', version: ctx.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(healthRoutes, ctx);
+  await app.register(stageRoutes, ctx);
+  return app;
+}
