@@ -2,12 +2,15 @@
 // Entry point: `stackscope stack | serve | help`. Thin: pick the command, run it, map errors to
 // the exit codes of the contract (0 ok, 2 bad arguments or input, 1 anything else).
 import { StackscopeError } from './errors.js';
+import { CAPTURE_USAGE, JOG_USAGE, runCaptureCommand, runJogCommand } from './cli/rig-commands.js';
 import { parseStackArgs, runStackCommand, STACK_USAGE } from './cli/stack-command.js';
 
 const USAGE = `Usage: stackscope <command> [options]
 
 Commands:
   stack   stack existing images into one sharp image and a depth map
+  jog     move the focus stage (bring-up; soft limits apply)
+  capture take one frame with the camera (bring-up)
   serve   run the microscope daemon (REST API and web page)  [coming: see docs/]
   help    show help for a command
 
@@ -26,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
       await runStackCommand(options);
       return 0;
     }
+    case 'jog':
+      return runJogCommand(rest, process.stdout);
+    case 'capture':
+      return runCaptureCommand(rest, process.stdout);
     case 'serve':
       process.stderr.write(
         'stackscope serve: the daemon is not built yet; `stackscope stack` works today.\n\n' + USAGE,
@@ -34,7 +41,15 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(rest[0] === 'stack' ? STACK_USAGE : USAGE);
+      process.stdout.write(
+        rest[0] === 'stack'
+          ? STACK_USAGE
+          : rest[0] === 'jog'
+            ? JOG_USAGE
+            : rest[0] === 'capture'
+              ? CAPTURE_USAGE
+              : USAGE,
+      );
       return 0;
     case undefined:
       process.stdout.write(USAGE);
