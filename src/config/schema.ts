@@ -111,7 +111,12 @@ export const cameraSchema = z
 export const buttonSchema = z
   .object({
     pin: bcmPin.default(26),
-    activeLow: z.boolean().default(true).describe('Pressed pulls the pin to ground (internal pull-up)'),
+    activeLow: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Pressed pulls the pin to ground: needs a pull-up (gpio=N=pu in config.txt, or a resistor to 3V3)',
+      ),
     debounceMs: z.number().int().min(1).max(500).default(30),
     longPressMs: z.number().int().min(200).max(10000).default(1500),
   })
