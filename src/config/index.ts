@@ -17,6 +17,39 @@ export const serverSchema = z
   })
   .strict();
 
+const zRequest = z.union([
+  z.object({ start: z.number(), end: z.number(), step: z.number().positive() }).strict(),
+  z.object({ frames: z.number().int().min(2).max(255), step: z.number().positive() }).strict(),
+]);
+
+export const jobsSchema = z
+  .object({
+    queue: z
+      .boolean()
+      .default(true)
+      .describe('Queue a stack asked for while the rig is busy; false: refuse with 409'),
+    maxQueued: z.number().int().min(0).max(100).default(10),
+    returnToStart: z
+      .boolean()
+      .default(true)
+      .describe('After a stack (or a cancel), move back to where it started'),
+    keepFrames: z
+      .boolean()
+      .default(true)
+      .describe('Keep captured frames (for restacks) unless a request says otherwise'),
+    method: z.enum(['depthmap', 'pyramid']).default('depthmap'),
+    measure: z.enum(['laplacian', 'tenengrad', 'fft']).default('laplacian'),
+    align: z.enum(['auto', 'none', 'translation', 'similarity']).default('auto'),
+    /** What a short press of the capture button runs. */
+    buttonStack: zRequest.default({ frames: 20, step: 10 }),
+    /** Keep this much disk free: a job that would eat into it is refused, a running one stopped. */
+    reserveMb: z.number().int().min(0).default(500),
+    /** Retention of captured frames (results are always kept): days, then a size budget. */
+    keepFramesDays: z.number().positive().optional(),
+    keepFramesGb: z.number().positive().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     dataDir: z
@@ -25,8 +58,10 @@ export const configSchema = z
       .describe('Jobs, frames, results and the stage position live here'),
     rig: rigSchema.default(() => rigSchema.parse({})),
     server: serverSchema.default(() => serverSchema.parse({})),
+    jobs: jobsSchema.default(() => jobsSchema.parse({})),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type JobsConfig = z.infer<typeof jobsSchema>;
 export * from './schema.js';

@@ -1,5 +1,6 @@
 // The stacker's only edge to files: decode frames with sharp (by content, 8/16-bit, grey/RGB) and
 // encode results. Everything else in stack/ works on typed arrays.
+import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
@@ -143,9 +144,13 @@ export function outputFormatOf(path: string): OutputFormat {
   );
 }
 
-/** Writes under a temporary name and renames, so a crash or a full disk never leaves half a file. */
+/**
+ * Writes under a temporary name and renames, so a crash or a full disk never leaves half a file; the
+ * directory is synced after the rename, or a power cut could forget the rename itself.
+ */
 export async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  // Random, not just the pid: one process may write the same path twice at once (two jobs' previews).
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
     await writeFile(tmp, data, { flush: true });
     await rename(tmp, path);
@@ -154,6 +159,19 @@ export async function writeFileAtomic(path: string, data: Buffer): Promise<void>
     throw new StackscopeError('OUTPUT_FAILED', `cannot write ${path}: ${(error as Error).message}`, {
       cause: error,
     });
+  }
+  await syncDirectory(dirname(path));
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some filesystems (and Windows) refuse fsync on a directory; the file itself is already durable.
+  } finally {
+    await handle?.close();
   }
 }
 
