@@ -3,6 +3,7 @@
 // the exit codes of the contract (0 ok, 2 bad arguments or input, 1 anything else).
 import { StackscopeError } from './errors.js';
 import { CAPTURE_USAGE, JOG_USAGE, runCaptureCommand, runJogCommand } from './cli/rig-commands.js';
+import { runServeCommand, SERVE_USAGE } from './cli/serve-command.js';
 import { parseStackArgs, runStackCommand, STACK_USAGE } from './cli/stack-command.js';
 
 const USAGE = `Usage: stackscope <command> [options]
@@ -11,7 +12,7 @@ Commands:
   stack   stack existing images into one sharp image and a depth map
   jog     move the focus stage (bring-up; soft limits apply)
   capture take one frame with the camera (bring-up)
-  serve   run the microscope daemon (REST API and web page)  [coming: see docs/]
+  serve   run the microscope daemon (REST API, web page, jobs)
   help    show help for a command
 
 Run 'stackscope <command> --help' for the options of a command.
@@ -34,10 +35,7 @@ async function main(argv: string[]): Promise<number> {
     case 'capture':
       return runCaptureCommand(rest, process.stdout);
     case 'serve':
-      process.stderr.write(
-        'stackscope serve: the daemon is not built yet; `stackscope stack` works today.\n\n' + USAGE,
-      );
-      return 0;
+      return runServeCommand(rest);
     case 'help':
     case '--help':
     case '-h':
@@ -48,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
             ? JOG_USAGE
             : rest[0] === 'capture'
               ? CAPTURE_USAGE
-              : USAGE,
+              : rest[0] === 'serve'
+                ? SERVE_USAGE
+                : USAGE,
       );
       return 0;
     case undefined:

@@ -1,6 +1,7 @@
 // Builds the fastify app (not listening: daemon.ts does that; tests use inject()). One plugin per
 // resource, zod schemas for validation, types and the OpenAPI document at /docs.
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,7 +10,10 @@ import { installAuth } from './auth.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { eventRoutes } from './routes/events.js';
+import { stackRoutes } from './routes/stacks.js';
 import { stageRoutes } from './routes/stage.js';
+import { uploadRoutes } from './routes/upload.js';
 
 export interface BuildAppOptions {
   /** JSON bodies above this are refused (413); uploads have their own limit. */
@@ -23,7 +27,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     loggerInstance: ctx.logger as FastifyBaseLogger | undefined,
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     // Ids and file names in URLs are checked by the routes; this only stops absurd URLs early.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -43,7 +47,12 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // sendFile only (no route of its own): files are served by the stacks routes, roots pinned per job.
+  await app.register(fastifyStatic, { root: ctx.store.jobsDir, serve: false });
   await app.register(healthRoutes, ctx);
   await app.register(stageRoutes, ctx);
+  await app.register(stackRoutes, ctx);
+  await app.register(uploadRoutes, ctx);
+  await app.register(eventRoutes, ctx);
   return app;
 }

@@ -3,7 +3,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { EventBus } from '../events.js';
+import type { JobManager } from '../jobs/manager.js';
 import type { Rig } from '../rig/types.js';
+import type { JobStore } from '../store/job-store.js';
 
 /** The job manager as the routes see it (src/jobs/manager.ts implements it). */
 export interface JobsFacade {
@@ -16,7 +18,8 @@ export interface JobsFacade {
 export interface AppContext {
   config: Config;
   rig: Rig;
-  jobs: JobsFacade;
+  jobs: JobsFacade & Pick<JobManager, 'submitCapture' | 'submitRestack' | 'submitUploaded' | 'cancel'>;
+  store: JobStore;
   bus: EventBus;
   version: string;
   logger?: Logger;

@@ -9,6 +9,8 @@ import type { CapturedFrame, CaptureSettings, Rig } from '../rig/types.js';
 
 /** Where a job keeps its frames and results, and how it records them (the store, in the daemon). */
 export interface CaptureStackSink {
+  /** Called before each capture: may refuse (e.g. DISK_FULL) to stop the stack cleanly. */
+  beforeCapture?(index: number): Promise<void>;
   framePath(index: number, extension: string): string;
   outputs: StackOutputPaths;
   frameCaptured(
@@ -73,6 +75,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
       const position = await stage.moveTo(o.planes[i], { signal: o.signal });
       await sleep(o.settleMs, o.signal);
       timings.moveMs.push(performance.now() - t0);
+      await o.sink.beforeCapture?.(i);
       t0 = performance.now();
       const file = o.sink.framePath(i, extension);
       const shot = await camera.capture(file, { signal: o.signal });

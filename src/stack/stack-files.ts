@@ -13,6 +13,8 @@ export interface FileProgress {
 }
 
 export interface FilesStackOptions extends FrameStackerOptions {
+  /** Aborting stops between frames with CANCELLED (offline jobs in the daemon). */
+  signal?: AbortSignal;
   /** The frame the others are aligned to: first, middle, or an index from 0. */
   reference?: 'first' | 'middle' | number;
 }
@@ -59,6 +61,7 @@ export async function stackFiles(
       stacker.setReference(reference, files[referenceIndex]);
     }
     for (let i = 0; i < files.length; i++) {
+      if (options.signal?.aborted) throw new StackscopeError('CANCELLED', 'the stack was cancelled');
       const file = files[i];
       const frame = i === referenceIndex && reference ? reference : await decode(file);
       if (i === referenceIndex) reference = null;

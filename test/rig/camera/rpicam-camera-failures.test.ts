@@ -2,7 +2,7 @@
 // a typed error carrying the camera's stderr, the process is gone, and the next capture restarts it.
 import { readdir } from 'node:fs/promises';
 import { describe, expect } from 'vitest';
-import { CameraProcessError } from '../../../src/rig/camera/rpicam-camera.js';
+import { CameraProcessError } from '../../../src/rig/camera/camera-process.js';
 import { cameraTest as it, decodeImage, LOCKED, processExists, testConfig } from '../../fakes/fake-rpicam.js';
 
 const QUICK = { killGraceMs: 150, quitTimeoutMs: 300 };

@@ -1,0 +1,230 @@
+// What a job does once it runs: a capture-and-stack on the rig, or an offline stack of frames on
+// disk (a restack of kept frames, an upload). Each records its frames, progress and results in the store.
+import { basename } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { EventBus } from '../events.js';
+import type { CaptureSettings, Rig } from '../rig/types.js';
+import type { AlignmentReport } from '../stack/align/aligner.js';
+import { stackFiles } from '../stack/stack-files.js';
+import { writeStackOutputs, type StackOutputPaths } from '../stack/outputs.js';
+import { DiskGuard, estimateFrameBytes } from '../store/disk-space.js';
+import type { JobStore } from '../store/job-store.js';
+import type { Manifest } from '../store/manifest.js';
+import { removeFrames } from '../store/retention.js';
+import { captureAndStack } from './capture-stack.js';
+import type { CaptureRequest, StackSettings } from './requests.js';
+
+export interface RunnerDeps {
+  rig: Rig;
+  store: JobStore;
+  bus: EventBus;
+  config: Config;
+}
+
+export const RESULT_FILES = {
+  image: 'result.jpg',
+  depth: 'depth.png',
+  depthPreview: 'depth-preview.png',
+  confidence: 'confidence.png',
+} as const;
+
+function outputsOf(store: JobStore, id: string): StackOutputPaths {
+  return {
+    image: store.resultPath(id, RESULT_FILES.image),
+    depthMap: store.resultPath(id, RESULT_FILES.depth),
+    depthPreview: store.resultPath(id, RESULT_FILES.depthPreview),
+    confidence: store.resultPath(id, RESULT_FILES.confidence),
+  };
+}
+
+export function stackOptionsOf(config: Config, settings: StackSettings = {}) {
+  return {
+    method: settings.method ?? config.jobs.method,
+    measure: settings.measure ?? config.jobs.measure,
+    align: settings.align ?? config.jobs.align,
+  };
+}
+
+export function captureSettingsOf(config: Config, request: CaptureRequest): CaptureSettings {
+  const c = config.rig.camera;
+  const o = request.camera ?? {};
+  return {
+    encoding: o.encoding ?? c.encoding,
+    quality: o.quality ?? c.quality,
+    width: c.width,
+    height: c.height,
+    shutterUs: o.shutterUs ?? c.shutterUs,
+    analogueGain: o.analogueGain ?? c.analogueGain,
+    awbGains: o.awbGains ?? c.awbGains,
+    lensPosition: o.lensPosition ?? c.lensPosition,
+    denoise: c.denoise,
+  };
+}
+
+/** The frame size a job will capture, for the disk estimate: the configured size, else the largest Pi sensor's. */
+export function expectedFrameSize(config: Config, rig: Rig): { width: number; height: number } {
+  if (rig.kind === 'simulated')
+    return { width: config.rig.simulated.width, height: config.rig.simulated.height };
+  return { width: config.rig.camera.width ?? 4056, height: config.rig.camera.height ?? 3040 };
+}
+
+function alignmentRecord(a: AlignmentReport): Record<string, unknown> {
+  const { dx, dy, scale, rotationDeg, confidence } = a.transform;
+  return {
+    dx,
+    dy,
+    scale,
+    rotationDeg,
+    confidence,
+    gains: a.gains,
+    source: a.source,
+    trusted: a.trusted,
+    resampled: a.resampled,
+  };
+}
+
+export async function runCapture(
+  deps: RunnerDeps,
+  job: Manifest,
+  planes: number[],
+  request: CaptureRequest,
+  signal: AbortSignal,
+  setStatus: (status: 'capturing' | 'stacking') => Promise<void>,
+): Promise<Partial<Manifest>> {
+  const { rig, store, bus, config } = deps;
+  const id = job.id;
+  const settings = captureSettingsOf(config, request);
+  const { width, height } = expectedFrameSize(config, rig);
+  const guard = new DiskGuard({
+    dir: store.jobsDir,
+    reserveBytes: config.jobs.reserveMb * 1e6,
+    bytesPerFrame: estimateFrameBytes(width, height, settings.encoding),
+  });
+  await setStatus('capturing');
+  let stackingAnnounced = false;
+  const { result, timings } = await captureAndStack({
+    rig,
+    planes,
+    settleMs: request.settleMs ?? config.rig.stage.settleMs,
+    camera: settings,
+    stack: stackOptionsOf(config, request.stack),
+    signal,
+    returnToStart: request.returnToStart ?? config.jobs.returnToStart,
+    sink: {
+      beforeCapture: (index) => guard.beforeFrame(index).then(() => {}),
+      framePath: (index, extension) => store.framePath(id, index, extension),
+      outputs: outputsOf(store, id),
+      frameCaptured: async (index, record) => {
+        const e = record.exposure;
+        await store.addFrame(id, {
+          index,
+          file: basename(record.file),
+          stageUm: record.stageUm,
+          capturedAt: record.capturedAt,
+          exposure: e
+            ? {
+                shutterUs: e.shutterUs,
+                analogueGain: e.analogueGain,
+                ...(e.awbGains ? { awbRed: e.awbGains[0], awbBlue: e.awbGains[1] } : {}),
+              }
+            : undefined,
+        });
+      },
+      frameStacked: async (index, alignment) => {
+        await store.update(id, (m) => {
+          const frame = m.frames.find((f) => f.index === index);
+          if (frame) frame.alignment = alignmentRecord(alignment);
+        });
+      },
+    },
+    onProgress: (progress) => {
+      // Progress is advisory: a failed write must not become an unhandled rejection; the next one retries.
+      store
+        .update(id, (m) => {
+          m.progress = progress;
+        })
+        .catch(() => {});
+      bus.emit({
+        type: 'job',
+        id,
+        status: progress.captured === progress.total ? 'stacking' : 'capturing',
+        progress,
+        latestFrame: progress.captured - 1,
+      });
+      if (progress.captured === progress.total && !stackingAnnounced) {
+        stackingAnnounced = true;
+        setStatus('stacking').catch(() => {});
+      }
+    },
+  });
+  if (!(request.keepFrames ?? config.jobs.keepFrames)) await removeFrames(store, id);
+  return {
+    results: {
+      image: RESULT_FILES.image,
+      depth: RESULT_FILES.depth,
+      depthPreview: RESULT_FILES.depthPreview,
+      confidence: RESULT_FILES.confidence,
+    },
+    timings: {
+      totalMs: timings.totalMs,
+      moveMsMean: mean(timings.moveMs),
+      captureMsMean: mean(timings.captureMs),
+      stackWaitMsMean: mean(timings.stackWaitMs),
+      finishMs: timings.finishMs,
+      encodeMs: timings.encodeMs,
+      width: result.width,
+      height: result.height,
+    },
+  };
+}
+
+/** Stacks frames already on disk (kept frames of another job, or uploaded ones) into this job's results. */
+export async function runOffline(
+  deps: RunnerDeps,
+  job: Manifest,
+  files: string[],
+  settings: StackSettings,
+  signal: AbortSignal,
+  setStatus: (status: 'stacking') => Promise<void>,
+): Promise<Partial<Manifest>> {
+  const { store, bus, config } = deps;
+  await setStatus('stacking');
+  const started = performance.now();
+  const result = await stackFiles(
+    files,
+    { ...stackOptionsOf(config, settings), signal },
+    ({ done, total }) => {
+      store
+        .update(job.id, (m) => {
+          m.progress = { captured: total, stacked: done, total };
+        })
+        .catch(() => {});
+      bus.emit({
+        type: 'job',
+        id: job.id,
+        status: 'stacking',
+        progress: { captured: total, stacked: done, total },
+      });
+    },
+  );
+  const encodeMs = await writeStackOutputs(result, outputsOf(store, job.id));
+  return {
+    results: {
+      image: RESULT_FILES.image,
+      depth: RESULT_FILES.depth,
+      depthPreview: RESULT_FILES.depthPreview,
+      confidence: RESULT_FILES.confidence,
+    },
+    timings: {
+      totalMs: performance.now() - started,
+      finishMs: result.finishMs,
+      encodeMs,
+      width: result.width,
+      height: result.height,
+    },
+  };
+}
+
+function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
