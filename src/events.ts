@@ -9,6 +9,8 @@ export type DaemonEvent =
       status: string;
       progress?: { captured: number; stacked: number; total: number };
       latestFrame?: number;
+      /** A new running preview (GET /api/stacks/:id/preview.jpg) after this many merged frames. */
+      preview?: number;
     }
   | { type: 'stage'; event: string; um: number; certain: boolean }
   | { type: 'button'; kind: 'short' | 'long'; action: string };

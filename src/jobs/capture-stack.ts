@@ -6,6 +6,7 @@ import { FrameStacker, type FrameStackerOptions, type FrameStackerResult } from 
 import { decodeFile } from '../stack/io.js';
 import { writeStackOutputs, type StackOutputPaths } from '../stack/outputs.js';
 import type { CapturedFrame, CaptureSettings, Rig } from '../rig/types.js';
+import type { Frame } from '../stack/types.js';
 
 /** Where a job keeps its frames and results, and how it records them (the store, in the daemon). */
 export interface CaptureStackSink {
@@ -18,6 +19,11 @@ export interface CaptureStackSink {
     record: { file: string; stageUm: number; capturedAt: string; exposure?: CapturedFrame['exposure'] },
   ): Promise<void>;
   frameStacked(index: number, alignment: AlignmentReport): Promise<void>;
+  /**
+   * The running composite after a frame was merged (depthmap only), for a live preview. It is a view
+   * of shared memory: encode it before resolving. Skipped while a previous preview is still encoding.
+   */
+  preview?(frame: Frame, stacked: number): Promise<void>;
 }
 
 export interface CaptureStackOptions {
@@ -58,6 +64,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
   // The merge of frame k runs while the stage moves to k + 1. At most one frame is in flight: a slow
   // stacker holds the capture back rather than letting decoded frames pile up in memory.
   let inFlight: Promise<void> = Promise.resolve();
+  let previewing: Promise<void> | null = null;
   const stackFrame = async (index: number, file: string): Promise<void> => {
     const frame = await decodeFile(file, { channels });
     channels ??= frame.channels;
@@ -65,6 +72,16 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     await o.sink.frameStacked(index, report);
     stacked++;
     o.onProgress?.({ captured, stacked, total });
+    // A preview must never hold the capture back: one at a time, dropped when busy.
+    const preview = o.sink.preview && !previewing ? stacker.previewFrame() : null;
+    if (preview && o.sink.preview) {
+      previewing = o.sink
+        .preview(preview, stacked)
+        .catch(() => {})
+        .finally(() => {
+          previewing = null;
+        });
+    }
   };
   try {
     await camera.open(o.camera);
@@ -96,6 +113,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
       inFlight.catch(() => {});
     }
     await inFlight;
+    await previewing;
     const result = await stacker.finish();
     const encodeMs = await writeStackOutputs(result, o.sink.outputs);
     return {
@@ -104,6 +122,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     };
   } finally {
     await inFlight.catch(() => {});
+    await previewing;
     await stacker.close().catch(() => {});
     await camera.close().catch(() => {});
     if (o.returnToStart) await stage.moveTo(startUm).catch(() => {});

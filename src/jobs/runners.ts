@@ -5,7 +5,10 @@ import type { Config } from '../config/index.js';
 import type { EventBus } from '../events.js';
 import type { CaptureSettings, Rig } from '../rig/types.js';
 import type { AlignmentReport } from '../stack/align/aligner.js';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../stack/io.js';
 import { stackFiles } from '../stack/stack-files.js';
+import type { Frame } from '../stack/types.js';
 import { writeStackOutputs, type StackOutputPaths } from '../stack/outputs.js';
 import { DiskGuard, estimateFrameBytes } from '../store/disk-space.js';
 import type { JobStore } from '../store/job-store.js';
@@ -19,6 +22,25 @@ export interface RunnerDeps {
   store: JobStore;
   bus: EventBus;
   config: Config;
+}
+
+/** The running composite during a capture, replaced after each merged frame (see capture-stack.ts). */
+export const PREVIEW_FILE = 'preview.jpg';
+const PREVIEW_MAX_SIDE = 1024;
+
+async function writeStackPreview(frame: Frame, path: string): Promise<void> {
+  const jpeg = await sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), {
+    raw: {
+      width: frame.width,
+      height: frame.height,
+      channels: frame.channels,
+      ...(frame.bitDepth === 16 ? { depth: 'ushort' as const } : {}),
+    },
+  })
+    .resize({ width: PREVIEW_MAX_SIDE, height: PREVIEW_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+  await writeFileAtomic(path, jpeg);
 }
 
 export const RESULT_FILES = {
@@ -129,6 +151,10 @@ export async function runCapture(
               }
             : undefined,
         });
+      },
+      preview: async (frame, stacked) => {
+        await writeStackPreview(frame, store.resultPath(id, PREVIEW_FILE));
+        bus.emit({ type: 'job', id, status: 'capturing', preview: stacked });
       },
       frameStacked: async (index, alignment) => {
         await store.update(id, (m) => {

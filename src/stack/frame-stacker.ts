@@ -63,6 +63,11 @@ export class FrameStacker {
     return report;
   }
 
+  /** See Stacker.previewFrame: the running composite (depthmap), or null. */
+  previewFrame(): Frame | null {
+    return this.stacker.previewFrame();
+  }
+
   async finish(): Promise<FrameStackerResult> {
     const t0 = performance.now();
     const result = await this.stacker.finish();

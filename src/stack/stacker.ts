@@ -159,6 +159,25 @@ export class Stacker {
     this.slotFree[slot] = this.busy;
   }
 
+  /**
+   * The stack so far, for a live preview: the depthmap's running composite (each pixel from the
+   * sharpest frame yet), as a view of shared memory — encode or copy it at once. Workers may be
+   * writing a row meanwhile, harmless for a preview. Null before the first frame, and for pyramid
+   * (its composite exists only after the collapse in finish()).
+   */
+  previewFrame(): Frame | null {
+    const g = this.geometry;
+    const composite = this.buffers?.composite;
+    if (!g || !composite || this.frames === 0) return null;
+    return {
+      width: g.width,
+      height: g.height,
+      channels: g.channels,
+      bitDepth: g.bitDepth,
+      data: g.bitDepth === 16 ? new Uint16Array(composite) : new Uint8Array(composite),
+    };
+  }
+
   async finish(): Promise<StackResult> {
     if (this.finished) throw new StackscopeError('STACKER_STATE', 'finish() called twice');
     this.finished = true;

@@ -59,6 +59,10 @@ describe('captureAndStack on the simulated microscope', () => {
       { currentUm: rig.stage.position().um, limits: rig.stage.limits, stepUm: rig.stage.stepUm },
     );
     const { sink, events } = sinkIn(dir);
+    const previews: { stacked: number; width: number; sharpness: number }[] = [];
+    sink.preview = async (frame, stacked) => {
+      previews.push({ stacked, width: frame.width, sharpness: sharpness(frame) });
+    };
     const progress: number[] = [];
     const { result, timings } = await captureAndStack({
       rig,
@@ -75,6 +79,10 @@ describe('captureAndStack on the simulated microscope', () => {
     expect(events.indexOf('captured 1 at 910.00')).toBeGreaterThan(-1);
     expect(events.indexOf('stacked 0')).toBeGreaterThan(events.indexOf('captured 0 at 900.00'));
     expect(progress.at(-1)).toBe(11);
+    // The running composite: full size, and sharper as frames are merged.
+    expect(previews.length).toBeGreaterThan(3);
+    expect(previews.every((p) => p.width === 192)).toBe(true);
+    expect(previews.at(-1)!.sharpness).toBeGreaterThan(previews[0].sharpness);
     const frames = (await readdir(dir)).filter((f) => f.startsWith('frame_'));
     expect(frames).toHaveLength(11);
     const stacked = sharpness(await decodeFile(join(dir, 'result.png')));

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { StackscopeError } from '../../errors.js';
 import { captureRequestSchema, restackRequestSchema } from '../../jobs/requests.js';
-import { RESULT_FILES } from '../../jobs/runners.js';
+import { PREVIEW_FILE, RESULT_FILES } from '../../jobs/runners.js';
 import { isFinished, JOB_ID_PATTERN, type Manifest } from '../../store/manifest.js';
 import type { JobStore } from '../../store/job-store.js';
 import type { AppContext } from '../context.js';
@@ -70,7 +70,8 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
     '/api/stacks/:id/:file',
     {
       schema: {
-        summary: 'A result: result.jpg|png|tif, depth.png, depth-preview.png, confidence.png',
+        summary:
+          'A result: result.jpg|png|tif, depth.png, depth-preview.png, confidence.png; preview.jpg while it runs',
         params: idParams.extend({
           file: z.enum([
             'result.jpg',
@@ -79,6 +80,7 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
             'depth.png',
             'depth-preview.png',
             'confidence.png',
+            'preview.jpg',
           ]),
         }),
       },
@@ -86,6 +88,15 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
     async (request, reply) => {
       const { id, file } = request.params;
       const job = await store.get(id);
+      // The running preview exists from the first merged frame on; it stays after the job as is.
+      if (file === PREVIEW_FILE) {
+        if (!(await exists(store.resultPath(id, PREVIEW_FILE))))
+          throw new StackscopeError(
+            'NOT_FOUND',
+            `job ${id} has no running preview (yet; depthmap jobs only)`,
+          );
+        return reply.header('cache-control', 'no-store').sendFile(PREVIEW_FILE, store.jobDir(id));
+      }
       if (job.status !== 'done')
         throw new StackscopeError('NOT_FOUND', `job ${id} is ${job.status}: its results are not there (yet)`);
       if (file === 'result.png' || file === 'result.tif') await ensureConverted(store, id, file);
@@ -165,6 +176,14 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
     },
   );
 };
+
+async function exists(path: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 async function ensureConverted(
   store: JobStore,
