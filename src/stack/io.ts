@@ -93,11 +93,17 @@ export interface DecodeOptions {
   channels?: 1 | 3;
 }
 
+/**
+ * The largest frame accepted: above the biggest Pi camera sensors (64 MP), far below what a small
+ * "decompression bomb" file can claim (a few kB of PNG can say 268 MP, sharp's own limit: 800 MB raw).
+ */
+export const MAX_INPUT_PIXELS = 70_000_000;
+
 /** Decodes an image file by its content into interleaved 8- or 16-bit samples, naming the file in errors. */
 export async function decodeFile(path: string, opts: DecodeOptions = {}): Promise<Frame> {
   try {
     // failOn 'truncated' rejects cut-off files (a half-written camera frame) instead of decoding grey rows.
-    const image = sharp(path, { failOn: 'truncated' });
+    const image = sharp(path, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS });
     const meta = await image.metadata();
     const sixteen =
       meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'float' || meta.depth === 'uint';
@@ -121,7 +127,9 @@ export async function decodeFile(path: string, opts: DecodeOptions = {}): Promis
     return { width: info.width, height: info.height, channels, bitDepth: sixteen ? 16 : 8, data: samples };
   } catch (error) {
     if (error instanceof StackscopeError) throw error;
-    const message = (error as Error).message.replace(/^Input file /, '');
+    const message = (error as Error).message
+      .replace(/^Input file /, '')
+      .replace(/pixel limit/, `pixel limit (${MAX_INPUT_PIXELS / 1e6} MP)`);
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
       'INPUT_UNREADABLE',

@@ -1,6 +1,7 @@
 // The stacker's file edge: listing inputs, decoding by content (8/16-bit, grey/RGB), encoding results.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { crc32, deflateSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -164,6 +165,29 @@ describe('decodeFile: errors name the file', () => {
     const path = join(dir, 'notes.png');
     await writeFile(path, 'this is not an image\n'.repeat(10));
     await expectInputError(decodeFile(path), path);
+  });
+
+  it('a decompression bomb: a 70-byte PNG claiming 20000×20000 pixels is refused before decoding', async () => {
+    const chunk = (type: string, body: Buffer) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(body.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, 'latin1'), body])));
+      return Buffer.concat([head, Buffer.from(type, 'latin1'), body, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(20000, 0);
+    ihdr.writeUInt32BE(20000, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(Buffer.alloc(16))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    const path = join(dir, 'bomb.png');
+    await writeFile(path, png);
+    await expect(decodeFile(path)).rejects.toThrow(/bomb\.png: cannot decode image: .*pixel limit \(70 MP\)/);
   });
 });
 
