@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { isLoopback } from './api/auth.js';
 import type { Config } from './config/index.js';
+import { notifyServiceReady } from './daemon-notify.js';
 import { EventBus } from './events.js';
 import { JobManager } from './jobs/manager.js';
 import { openRig } from './rig/open-rig.js';
@@ -73,6 +74,8 @@ export async function startDaemon(
       { url, rig: rig.kind, dataDir: config.dataDir },
       `stackscope listening on ${url} (${rig.kind} rig)`,
     );
+    // systemd (Type=notify): ready only now that the API answers; then the watchdog, STOPPING on close.
+    closers.push(await notifyServiceReady(`listening on ${url} (${rig.kind} rig)`, { logger }));
     return { url, close: closeAll };
   } catch (error) {
     await closeAll();

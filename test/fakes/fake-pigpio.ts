@@ -68,6 +68,8 @@ export class FakePigpio {
   /** Most pulses alive in all waves at once. */
   peakLivePulses = 0;
   initialized = false;
+  /** The interfaces argument of configureInterfaces, and whether it came before initialize(). */
+  interfaces: { mask: number; beforeInitialize: boolean } | null = null;
   terminated = false;
   clears = 0;
   readonly module: PigpioLike;
@@ -99,6 +101,10 @@ export class FakePigpio {
     }
     this.module = {
       Gpio,
+      DISABLE_FIFO_IF: 1,
+      DISABLE_SOCK_IF: 2,
+      configureInterfaces: (mask: number) =>
+        void (this.interfaces = { mask, beforeInitialize: !this.initialized }),
       initialize: () => void (this.initialized = true),
       terminate: () => void (this.terminated = true),
       waveClear: () => {

@@ -46,6 +46,9 @@ export interface PigpioLike {
     readonly PUD_DOWN: number;
     readonly PUD_UP: number;
   };
+  configureInterfaces?(interfaces: number): void;
+  readonly DISABLE_FIFO_IF?: number;
+  readonly DISABLE_SOCK_IF?: number;
   initialize(): void;
   terminate(): void;
   waveClear(): void;
@@ -130,6 +133,9 @@ export async function loadPigpio(options: LoadPigpioOptions): Promise<PigpioLike
     throw missingModule('pigpio', err);
   }
   const pigpio = body as unknown as PigpioLike;
+  // Left on, pigpio's C library listens on TCP 8888 on every interface: anyone on the LAN could drive
+  // the pins, as root. stackscope drives them in-process and needs neither the socket nor the pipe.
+  pigpio.configureInterfaces?.((pigpio.DISABLE_FIFO_IF ?? 1) | (pigpio.DISABLE_SOCK_IF ?? 2));
   try {
     pigpio.initialize();
   } catch (err) {

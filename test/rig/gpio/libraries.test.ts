@@ -73,6 +73,8 @@ describe('loadPigpio', () => {
       fake.module,
     );
     expect(fake.initialized).toBe(true);
+    // Neither pigpio's TCP socket (port 8888, every interface) nor its pipe may stay open.
+    expect(fake.interfaces).toEqual({ mask: 3, beforeInitialize: true });
   });
 
   it('refuses a Pi 5 before importing anything', async () => {
