@@ -7,7 +7,7 @@ import { rigSchema } from './schema.js';
 
 export const serverSchema = z
   .object({
-    port: z.number().int().min(1).max(65535).default(8080),
+    port: z.number().int().min(0).max(65535).default(8080).describe('0: any free port (tests)'),
     host: z.string().default('0.0.0.0').describe('0.0.0.0: the laptop on the LAN can reach it'),
     token: z
       .string()
@@ -28,7 +28,13 @@ export const jobsSchema = z
       .boolean()
       .default(true)
       .describe('Queue a stack asked for while the rig is busy; false: refuse with 409'),
-    maxQueued: z.number().int().min(0).max(100).default(10),
+    maxQueued: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(10)
+      .describe('Most jobs waiting behind the running one'),
     returnToStart: z
       .boolean()
       .default(true)
@@ -37,16 +43,32 @@ export const jobsSchema = z
       .boolean()
       .default(true)
       .describe('Keep captured frames (for restacks) unless a request says otherwise'),
-    method: z.enum(['depthmap', 'pyramid']).default('depthmap'),
-    measure: z.enum(['laplacian', 'tenengrad', 'fft']).default('laplacian'),
-    align: z.enum(['auto', 'none', 'translation', 'similarity']).default('auto'),
+    method: z.enum(['depthmap', 'pyramid']).default('depthmap').describe('Default merge method of a stack'),
+    measure: z.enum(['laplacian', 'tenengrad', 'fft']).default('laplacian').describe('Default focus measure'),
+    align: z
+      .enum(['auto', 'none', 'translation', 'similarity'])
+      .default('auto')
+      .describe('Default frame alignment (auto: unaligned for now, see docs/alignment.md)'),
     /** What a short press of the capture button runs. */
     buttonStack: zRequest.default({ frames: 20, step: 10 }),
     /** Keep this much disk free: a job that would eat into it is refused, a running one stopped. */
-    reserveMb: z.number().int().min(0).default(500),
+    reserveMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(500)
+      .describe('Disk space always left free, MB: a job that would eat into it is refused or stopped'),
     /** Retention of captured frames (results are always kept): days, then a size budget. */
-    keepFramesDays: z.number().positive().optional(),
-    keepFramesGb: z.number().positive().optional(),
+    keepFramesDays: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Delete captured frames of finished jobs after this many days (results stay)'),
+    keepFramesGb: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Then delete the oldest jobs' frames until all frames fit in this many GB"),
   })
   .strict();
 

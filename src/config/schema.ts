@@ -31,7 +31,10 @@ const uln2003Driver = z
   .object({
     type: z.literal('uln2003').describe('ULN2003 board with a 28BYJ-48: 4-phase half-step sequence'),
     pins: z.tuple([bcmPin, bcmPin, bcmPin, bcmPin]).describe('BCM pins wired to IN1–IN4'),
-    invertDirection: z.boolean().default(false),
+    invertDirection: z
+      .boolean()
+      .default(false)
+      .describe('Flip the coil order so positive µm moves the focus up'),
   })
   .strict();
 
@@ -60,8 +63,12 @@ export const stageSchema = z
       ),
     minUm: z.number().default(0).describe('Soft limit: lowest position, µm'),
     maxUm: z.number().default(2000).describe('Soft limit: highest position, µm'),
-    maxSpeedUmPerS: z.number().positive().default(200),
-    accelUmPerS2: z.number().positive().default(1000),
+    maxSpeedUmPerS: z.number().positive().default(200).describe('Top speed of a move, µm/s'),
+    accelUmPerS2: z
+      .number()
+      .positive()
+      .default(1000)
+      .describe('Acceleration and deceleration of the trapezoidal ramp, µm/s²'),
     backlashUm: z.number().min(0).default(10).describe('Overshoot below a target, then approach it upwards'),
     settleMs: z.number().int().min(0).max(10000).default(300).describe('Pause after a move before a capture'),
     disableWhenIdle: z
@@ -71,14 +78,21 @@ export const stageSchema = z
     limitSwitch: z
       .object({
         pin: bcmPin,
-        activeLow: z.boolean().default(true),
+        activeLow: z
+          .boolean()
+          .default(true)
+          .describe('The switch pulls the pin to ground when hit (needs a pull-up)'),
         /** Where the switch sits: homing drives towards it and sets the position to this value. */
-        atUm: z.number().default(0),
-        side: z.enum(['min', 'max']).default('min'),
+        atUm: z.number().default(0).describe('Position of the switch, µm: homing sets the stage to this'),
+        side: z.enum(['min', 'max']).default('min').describe('Which end of the travel the switch sits at'),
       })
       .strict()
       .optional(),
-    homingSpeedUmPerS: z.number().positive().default(100),
+    homingSpeedUmPerS: z
+      .number()
+      .positive()
+      .default(100)
+      .describe('Speed towards the switch while homing, µm/s (the final approach is slower)'),
   })
   .strict()
   .refine((s) => s.maxUm > s.minUm, { message: 'maxUm must be greater than minUm', path: ['maxUm'] });
@@ -87,24 +101,58 @@ export const cameraSchema = z
   .object({
     command: z.string().optional().describe('Camera program; absent: rpicam-still, then libcamera-still'),
     mode: z.enum(['signal', 'keypress', 'per-frame']).default('signal').describe('How frames are triggered'),
-    width: z.number().int().positive().optional(),
-    height: z.number().int().positive().optional(),
-    encoding: z.enum(['jpg', 'png']).default('jpg'),
-    quality: z.number().int().min(1).max(100).default(93),
+    width: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Frame width in pixels; absent: the sensor's full width"),
+    height: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Frame height in pixels; absent: the sensor's full height"),
+    encoding: z.enum(['jpg', 'png']).default('jpg').describe('Frame file format written by the camera'),
+    quality: z.number().int().min(1).max(100).default(93).describe('JPEG quality of the frames'),
     shutterUs: z
       .number()
       .int()
       .positive()
       .optional()
       .describe('Fixed exposure; absent: metered, then locked'),
-    analogueGain: z.number().min(1).max(64).optional(),
-    awbGains: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    analogueGain: z
+      .number()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Fixed analogue gain; absent: metered, then locked'),
+    awbGains: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .optional()
+      .describe('Fixed red and blue white-balance gains; absent: metered, then locked'),
     lensPosition: z.number().min(0).max(32).optional().describe('Camera Module 3 lens, dioptres'),
-    denoise: z.enum(['auto', 'off', 'cdn_off', 'cdn_fast', 'cdn_hq']).default('cdn_off'),
+    denoise: z
+      .enum(['auto', 'off', 'cdn_off', 'cdn_fast', 'cdn_hq'])
+      .default('cdn_off')
+      .describe('Camera denoise mode (cdn_off keeps the fine detail focus measures need)'),
     immediate: z.boolean().default(true).describe('--immediate in per-frame mode'),
-    startupTimeoutMs: z.number().int().positive().default(15000),
-    frameTimeoutMs: z.number().int().positive().default(10000),
-    extraArgs: z.array(z.string()).default([]),
+    startupTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15000)
+      .describe('How long the camera may take to deliver its first frame'),
+    frameTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(10000)
+      .describe('How long a frame may take before the camera process is restarted'),
+    extraArgs: z
+      .array(z.string())
+      .default([])
+      .describe('More rpicam-still options, appended as given (not ones stackscope sets itself)'),
   })
   .strict();
 
@@ -117,39 +165,75 @@ export const buttonSchema = z
       .describe(
         'Pressed pulls the pin to ground: needs a pull-up (gpio=N=pu in config.txt, or a resistor to 3V3)',
       ),
-    debounceMs: z.number().int().min(1).max(500).default(30),
-    longPressMs: z.number().int().min(200).max(10000).default(1500),
+    debounceMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(30)
+      .describe('A level must hold this long to count (contact bounce is shorter)'),
+    longPressMs: z
+      .number()
+      .int()
+      .min(200)
+      .max(10000)
+      .default(1500)
+      .describe('Holding this long is a long press (cancel the job, or home when idle)'),
   })
   .strict();
 
 export const indicatorSchema = z
   .object({
     pin: bcmPin.default(19),
-    activeLow: z.boolean().default(false),
+    activeLow: z
+      .boolean()
+      .default(false)
+      .describe('The LED is lit by a low level (wired to 3V3 through the resistor)'),
   })
   .strict();
 
 export const simulatedSchema = z
   .object({
-    width: z.number().int().min(64).max(4096).default(1024),
-    height: z.number().int().min(48).max(3072).default(768),
-    seed: z.number().int().default(1),
+    width: z.number().int().min(64).max(4096).default(1024).describe('Simulated frame width, px'),
+    height: z.number().int().min(48).max(3072).default(768).describe('Simulated frame height, px'),
+    seed: z.number().int().default(1).describe('Seed of the synthetic specimen: same seed, same specimen'),
     /** Where the specimen's lowest point sits on the stage, µm: the virtual motor starts just above it. */
-    specimenBaseUm: z.number().default(900),
+    specimenBaseUm: z.number().default(900).describe("Stage position of the specimen's lowest point, µm"),
     /** Specimen relief: the scene's surface spans this much of Z above specimenBaseUm. */
-    depthRangeUm: z.number().positive().default(200),
+    depthRangeUm: z.number().positive().default(200).describe("Height of the specimen's relief, µm"),
     /** Blur σ (px) per µm of defocus. */
-    blurPxPerUm: z.number().positive().default(0.05),
-    noise: z.number().min(0).max(0.1).default(0.004),
+    blurPxPerUm: z.number().positive().default(0.05).describe('Blur σ (px) per µm of defocus'),
+    noise: z.number().min(0).max(0.1).default(0.004).describe('Sensor noise, fraction of full scale'),
     /** Stage wobble per move (px) and focus breathing (scale per µm), as a real rig shows. */
-    wobblePx: z.number().min(0).default(0),
-    breathingPerUm: z.number().min(0).default(0),
+    wobblePx: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('Sideways wobble of the image per stage position, px (σ)'),
+    breathingPerUm: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('Focus breathing: magnification change per µm of focus'),
     /** Backlash play between the virtual motor and the focus carriage, µm: the stage must take it up. */
-    playUm: z.number().min(0).default(5),
+    playUm: z
+      .number()
+      .min(0)
+      .default(5)
+      .describe('Backlash play between the virtual motor and the focus, µm'),
     /** Simulated time per frame besides the move: exposure and readout. */
-    exposureMs: z.number().int().min(0).default(50),
+    exposureMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(50)
+      .describe('Simulated exposure and readout time per frame, ms'),
     /** 1 runs moves at their real duration; larger runs them faster (tests). */
-    timeScale: z.number().positive().default(1),
+    timeScale: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('1: moves and exposures take real time; larger runs them faster'),
   })
   .strict();
 
