@@ -11,6 +11,9 @@ import { EventBus } from './events.js';
 import { JobManager } from './jobs/manager.js';
 import { openRig } from './rig/open-rig.js';
 import { lockRig } from './rig/rig-lock.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { ScheduleStore } from './schedule/store.js';
+import { TimelapseBuilder } from './schedule/timelapse.js';
 import { JobStore } from './store/job-store.js';
 import { recoverJobs } from './store/recovery.js';
 import { applyRetention } from './store/retention.js';
@@ -60,9 +63,39 @@ export async function startDaemon(
     const jobs = new JobManager({ rig, store, bus, config, logger });
     jobs.start();
     closers.push(() => jobs.shutdown());
+    const schedules = new ScheduleStore({ dataDir: config.dataDir });
+    const timelapse = new TimelapseBuilder({
+      outputDir: (id) => schedules.outputDir(id),
+      resultPath: (id, name) => store.resultPath(id, name),
+      logger,
+    });
+    const scheduler = new Scheduler({
+      jobs,
+      jobStore: store,
+      bus,
+      stage: rig.stage,
+      store: schedules,
+      timelapse,
+      declared: config.schedules,
+      canHome: Boolean(config.rig.stage.limitSwitch),
+      logger,
+      onEvent: (event) => bus.emit(event),
+    });
+    await scheduler.start();
+    // Closers run in reverse: the scheduler stops before the job manager shuts down.
+    closers.push(() => scheduler.stop());
     const retention = scheduleRetention(store, config, logger);
     closers.push(async () => clearInterval(retention));
-    const app = await buildApp({ config, rig, jobs, store, bus, version: await packageVersion(), logger });
+    const app = await buildApp({
+      config,
+      rig,
+      jobs,
+      store,
+      bus,
+      version: await packageVersion(),
+      logger,
+      schedules: { scheduler, timelapse, outputDir: (id) => schedules.outputDir(id) },
+    });
     closers.push(() => app.close());
     const { host, port, token } = config.server;
     const url = await app.listen({ host, port });

@@ -13,7 +13,17 @@ export type DaemonEvent =
       preview?: number;
     }
   | { type: 'stage'; event: string; um: number; certain: boolean }
-  | { type: 'button'; kind: 'short' | 'long'; action: string };
+  | { type: 'button'; kind: 'short' | 'long'; action: string }
+  | {
+      type: 'schedule';
+      id: string;
+      event:
+        'created' | 'updated' | 'deleted' | 'run' | 'run-finished' | 'skipped' | 'finished' | 'timelapse';
+      run?: number;
+      jobId?: string;
+      status?: string;
+      reason?: string;
+    };
 
 export class EventBus {
   private readonly emitter = new EventEmitter();

@@ -4,13 +4,20 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { eventRoutes } from './routes/events.js';
+import { meshRoutes } from './routes/mesh.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { stackRoutes } from './routes/stacks.js';
 import { stageRoutes } from './routes/stage.js';
 import { uploadRoutes } from './routes/upload.js';
@@ -22,12 +29,17 @@ export interface BuildAppOptions {
   rateLimitPerMinute?: number;
 }
 
+const MAX_PARAM_LENGTH = 200;
+
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger | undefined,
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     // Ids and file names in URLs are checked by the routes; this only stops absurd URLs early.
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bad %-escapes and over-long path segments never reach a route or the error handler: without
+    // this, fastify answers them in its own shape instead of the API's { error, message }.
+    frameworkErrors: answerBadUrl,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -54,5 +66,18 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(stackRoutes, ctx);
   await app.register(uploadRoutes, ctx);
   await app.register(eventRoutes, ctx);
+  await app.register(meshRoutes, ctx);
+  if (ctx.schedules) await app.register(scheduleRoutes, ctx.schedules);
   return app;
+}
+
+function answerBadUrl(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const status = error.statusCode ?? 500;
+  const body =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? { error: 'BAD_ARGUMENT', message: `a URL path segment is longer than ${MAX_PARAM_LENGTH} characters` }
+      : error.code === 'FST_ERR_BAD_URL'
+        ? { error: 'BAD_ARGUMENT', message: 'the URL is not valid: it has a malformed %-escape' }
+        : { error: 'INTERNAL', message: 'internal error; the server log has the details' };
+  void reply.status(status).send(body);
 }

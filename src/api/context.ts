@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { EventBus } from '../events.js';
 import type { JobManager } from '../jobs/manager.js';
+import type { ScheduleRoutesOptions } from './routes/schedules.js';
 import type { Rig } from '../rig/types.js';
 import type { JobStore } from '../store/job-store.js';
 
@@ -22,5 +23,7 @@ export interface AppContext {
   store: JobStore;
   bus: EventBus;
   version: string;
+  /** Timelapse schedules: absent when the daemon runs without a scheduler (tests). */
+  schedules?: ScheduleRoutesOptions;
   logger?: Logger;
 }

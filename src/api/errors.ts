@@ -13,10 +13,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'request';
-      const details = error.validation.map((v) => {
-        const field = v.instancePath.replace(/^\//, '').replaceAll('/', '.') || where;
-        return `${field}: ${v.message}`;
-      });
+      const details = describeIssues(
+        [],
+        error.validation.map((v) => ({
+          code: v.keyword,
+          path: v.instancePath.split('/').filter(Boolean),
+          message: v.message ?? 'invalid',
+          errors: (v.params as { errors?: IssueLike[][] } | undefined)?.errors,
+        })),
+      );
       return reply
         .status(400)
         .send({ error: 'BAD_ARGUMENT', message: `${where}: ${details.join('; ')}` } satisfies ErrorBody);
@@ -51,4 +56,27 @@ export function installErrorHandling(app: FastifyInstance): void {
       .status(404)
       .send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } satisfies ErrorBody),
   );
+}
+
+/** A zod issue as fastify-type-provider-zod passes it on (a union's keeps its branches' issues). */
+interface IssueLike {
+  code?: string;
+  path?: PropertyKey[];
+  message: string;
+  errors?: IssueLike[][];
+}
+
+/**
+ * `field: problem` per issue. A union (the capture request: start/end/step or frames/step) only says
+ * "Invalid input"; the branch that came closest, with the fewest issues, names the fields at fault.
+ */
+function describeIssues(prefix: string[], issues: IssueLike[]): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...(issue.path ?? []).map(String)];
+    if (issue.code === 'invalid_union' && issue.errors?.length) {
+      const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+      if (closest.length) return describeIssues(path, closest);
+    }
+    return [path.length ? `${path.join('.')}: ${issue.message}` : issue.message];
+  });
 }

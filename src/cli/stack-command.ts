@@ -3,6 +3,9 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BadArgumentError } from '../errors.js';
+import { DEFAULT_UM_PER_FRAME, DEFAULT_UM_PER_PIXEL } from '../mesh/calibration.js';
+import { meshFormatOf } from '../mesh/encode.js';
+import { meshFromStack, type MeshSummary } from '../mesh/mesh-files.js';
 import { DEPTH_UNITS_PER_FRAME, listInputs, outputFormatOf } from '../stack/io.js';
 import { writeStackOutputs } from '../stack/outputs.js';
 import { ALIGN_MODES, type AlignMode } from '../stack/align/aligner.js';
@@ -20,6 +23,10 @@ Options:
       --depth-map FILE     16-bit grey PNG, value = frame index × ${DEPTH_UNITS_PER_FRAME}
       --depth-preview FILE colourised depth map (PNG or JPEG)
       --confidence FILE    8-bit grey PNG: how decisively one frame was sharpest
+      --mesh FILE          3D model of the depth map: .stl (printable solid), .ply (vertex
+                           colours) or .glb (textured); docs/mesh.md
+      --um-per-pixel N     µm of specimen per image pixel, for the mesh [${DEFAULT_UM_PER_PIXEL}]
+      --um-per-frame N     µm between frames (the focus step), for the mesh [${DEFAULT_UM_PER_FRAME}]
       --method M           ${METHODS.join('|')} [${DEFAULT_METHOD}]
       --measure M          ${MEASURES.join('|')} [${DEFAULT_MEASURE}]
       --align A            auto|none|translation|similarity [auto]; auto stacks unaligned
@@ -44,6 +51,14 @@ function oneOf<T extends string>(
   throw new BadArgumentError(`--${flag}: expected one of ${allowed.join(', ')}, got '${value}'`);
 }
 
+function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new BadArgumentError(`--${flag}: expected a number of µm greater than 0, got '${value}'`);
+  return n;
+}
+
 function wholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -59,6 +74,9 @@ export interface StackCommandOptions {
   depthMap?: string;
   depthPreview?: string;
   confidence?: string;
+  mesh?: string;
+  umPerPixel: number;
+  umPerFrame: number;
   method: MergeMethod;
   measure: MeasureName;
   align: AlignMode;
@@ -81,6 +99,9 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
         'depth-map': { type: 'string' },
         'depth-preview': { type: 'string' },
         confidence: { type: 'string' },
+        mesh: { type: 'string' },
+        'um-per-pixel': { type: 'string' },
+        'um-per-frame': { type: 'string' },
         method: { type: 'string' },
         measure: { type: 'string' },
         align: { type: 'string' },
@@ -112,6 +133,9 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
     depthMap: v['depth-map'],
     depthPreview: v['depth-preview'],
     confidence: v.confidence,
+    mesh: v.mesh,
+    umPerPixel: positiveNumber('um-per-pixel', v['um-per-pixel'], DEFAULT_UM_PER_PIXEL),
+    umPerFrame: positiveNumber('um-per-frame', v['um-per-frame'], DEFAULT_UM_PER_FRAME),
     method: oneOf('method', v.method, METHODS, DEFAULT_METHOD),
     measure: oneOf('measure', v.measure, MEASURES, DEFAULT_MEASURE),
     align,
@@ -132,6 +156,7 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
       throw new BadArgumentError(`--${flag} ${path}: must be a .png file`);
   }
   if (options.depthPreview !== undefined) outputFormatOf(options.depthPreview);
+  if (options.mesh !== undefined) meshFormatOf(options.mesh);
   return options;
 }
 
@@ -166,6 +191,14 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
     { image: o.output, depthMap: o.depthMap, depthPreview: o.depthPreview, confidence: o.confidence },
     { quality: o.quality },
   );
+  // The mesh comes last: the other outputs are on disk even if it fails.
+  let mesh: MeshSummary | null = null;
+  let meshMs = 0;
+  if (o.mesh) {
+    const t0 = performance.now();
+    mesh = await meshFromStack(result, o.mesh, { umPerPixel: o.umPerPixel, umPerFrame: o.umPerFrame });
+    meshMs = performance.now() - t0;
+  }
   progress.end(o.quiet ? undefined : `stacked ${result.frames} frames (${width}×${height}) → ${o.output}`);
   if (o.json) {
     const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -207,13 +240,29 @@ export async function runStackCommand(o: StackCommandOptions): Promise<void> {
         mergeMs: result.timings.map((t) => round(t.mergeMs)),
         finishMs: round(result.finishMs),
         encodeMs: round(encodeMs),
+        ...(o.mesh ? { meshMs: round(meshMs) } : {}),
       },
       outputs: {
         image: o.output,
         depthMap: o.depthMap ?? null,
         depthPreview: o.depthPreview ?? null,
         confidence: o.confidence ?? null,
+        // Only when asked for, so summaries of stacks without a mesh keep their shape.
+        ...(o.mesh ? { mesh: o.mesh } : {}),
       },
+      ...(mesh
+        ? {
+            mesh: {
+              format: mesh.format,
+              vertices: mesh.vertices,
+              surfaceTriangles: mesh.surfaceTriangles,
+              bytes: mesh.bytes,
+              maxErrorUm: round6(mesh.maxErrorUm),
+              umPerPixel: mesh.calibration.umPerPixel,
+              umPerFrame: mesh.calibration.umPerFrame,
+            },
+          }
+        : {}),
       depthUnitsPerFrame: DEPTH_UNITS_PER_FRAME,
       // The whole process (worker threads included): what a Pi must have free for this stack.
       resources: resourceSummary(),

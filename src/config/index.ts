@@ -3,6 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { meshConfigSchema } from '../mesh/calibration.js';
+import { schedulesConfigSchema } from '../schedule/schema.js';
 import { rigSchema } from './schema.js';
 
 export const serverSchema = z
@@ -81,6 +83,10 @@ export const configSchema = z
     rig: rigSchema.default(() => rigSchema.parse({})),
     server: serverSchema.default(() => serverSchema.parse({})),
     jobs: jobsSchema.default(() => jobsSchema.parse({})),
+    mesh: meshConfigSchema.default(() => meshConfigSchema.parse({})),
+    schedules: schedulesConfigSchema
+      .default([])
+      .describe('Timelapse schedules declared in the file (docs/timelapse.md)'),
   })
   .strict();
 

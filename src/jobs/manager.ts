@@ -96,9 +96,7 @@ export class JobManager implements JobsFacade {
       store.jobsDir,
       estimateJobBytes({ frames: planes.length, width, height, encoding, keepFrames }),
       config.jobs.reserveMb * 1e6,
-      {
-        what: `a ${planes.length}-frame stack`,
-      },
+      { what: `a ${planes.length}-frame stack`, statfs: (dir) => store.fs.statfs(dir) },
     );
     const job = await store.create({
       kind: 'capture',
@@ -214,10 +212,25 @@ export class JobManager implements JobsFacade {
     const controller = new AbortController();
     const current: Current = { ...next, status: 'queued', controller, done: Promise.resolve() };
     this.current = current;
-    current.done = this.execute(current).finally(() => {
-      this.current = null;
-      this.pump();
-    });
+    current.done = this.execute(current)
+      .catch((error: unknown) => this.statusNotSaved(current, error))
+      .finally(() => {
+        this.current = null;
+        this.pump();
+      });
+  }
+
+  /**
+   * The job ended but its last status could not be written (disk full, I/O error). The daemon must
+   * carry on: the manifest keeps its previous status until the job is cancelled or recovered.
+   */
+  private statusNotSaved(job: Current, error: unknown): void {
+    this.logger?.error(
+      { err: error, job: job.id },
+      `job ${job.id} ended, but its status could not be saved: ${(error as Error).message}`,
+    );
+    this.deps.bus.emit({ type: 'job', id: job.id, status: 'failed' });
+    this.showError();
   }
 
   private async execute(job: Current): Promise<void> {

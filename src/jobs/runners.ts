@@ -121,6 +121,8 @@ export async function runCapture(
     dir: store.jobsDir,
     reserveBytes: config.jobs.reserveMb * 1e6,
     bytesPerFrame: estimateFrameBytes(width, height, settings.encoding),
+    // The store's file system: tests inject a filling disk there.
+    statfs: (dir) => store.fs.statfs(dir),
   });
   await setStatus('capturing');
   let stackingAnnounced = false;
@@ -154,7 +156,8 @@ export async function runCapture(
       },
       preview: async (frame, stacked) => {
         await writeStackPreview(frame, store.resultPath(id, PREVIEW_FILE));
-        bus.emit({ type: 'job', id, status: 'capturing', preview: stacked });
+        // Previews go on after the last capture: the status must not flip back from stacking.
+        bus.emit({ type: 'job', id, status: stackingAnnounced ? 'stacking' : 'capturing', preview: stacked });
       },
       frameStacked: async (index, alignment) => {
         await store.update(id, (m) => {
@@ -183,7 +186,7 @@ export async function runCapture(
       }
     },
   });
-  if (!(request.keepFrames ?? config.jobs.keepFrames)) await removeFrames(store, id);
+  if (!(request.keepFrames ?? config.jobs.keepFrames)) await removeFrames(store, id, { ownJob: true });
   return {
     results: {
       image: RESULT_FILES.image,

@@ -94,11 +94,17 @@ export async function applyRetention(
 
 /**
  * Deletes frames/ of a finished job, marking the manifest framesDeleted first: a crash in between
- * leaves a job that says so, and the next pass removes its leftover frames.
+ * leaves a job that says so, and the next pass removes its leftover frames. `ownJob`: the running job
+ * itself drops its frames once its results are written (keepFrames: false), while still 'stacking'.
  */
-export async function removeFrames(store: JobStore, id: string): Promise<void> {
+export async function removeFrames(
+  store: JobStore,
+  id: string,
+  options: { ownJob?: boolean } = {},
+): Promise<void> {
   await store.update(id, (draft) => {
-    if (!isFinished(draft.status)) throw new JobActiveError(id, draft.status, 'remove the frames of');
+    if (!isFinished(draft.status) && !options.ownJob)
+      throw new JobActiveError(id, draft.status, 'remove the frames of');
     draft.framesDeleted = true;
   });
   const frames = store.framesDir(id);

@@ -61,7 +61,10 @@ describe('stackscope jog', () => {
   it('declares a position with --set, and homing needs a limit switch', async () => {
     expect((await cli(['jog', '--set', '500'], env())).stdout).toBe('stage at 500 µm\n');
     const home = await cli(['jog', '--home'], env());
-    expect([home.code, home.stderr]).toEqual([2, expect.stringContaining('homing needs a limit switch, but stage.limitSwitch is not configured')]);
+    expect([home.code, home.stderr]).toEqual([
+      2,
+      expect.stringContaining('homing needs a limit switch, but stage.limitSwitch is not configured'),
+    ]);
   });
 });
 

@@ -151,7 +151,8 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
       schema: {
         summary: 'Stack the kept frames again with other settings (a new job)',
         params: idParams,
-        body: restackRequestSchema.optional(),
+        // A bare POST (no body: fastify passes null) restacks with the configured settings.
+        body: restackRequestSchema.nullish(),
         response: { 202: accepted },
       },
     },
