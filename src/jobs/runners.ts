@@ -160,19 +160,16 @@ export async function runCapture(
         bus.emit({ type: 'job', id, status: stackingAnnounced ? 'stacking' : 'capturing', preview: stacked });
       },
       frameStacked: async (index, alignment) => {
+        // Progress rides on the writes that record frames (addFrame counts captures, this counts
+        // merges): each durable manifest write costs an fsync, ~10 ms on an SD card.
         await store.update(id, (m) => {
           const frame = m.frames.find((f) => f.index === index);
           if (frame) frame.alignment = alignmentRecord(alignment);
+          m.progress.stacked = Math.max(m.progress.stacked, index + 1);
         });
       },
     },
     onProgress: (progress) => {
-      // Progress is advisory: a failed write must not become an unhandled rejection; the next one retries.
-      store
-        .update(id, (m) => {
-          m.progress = progress;
-        })
-        .catch(() => {});
       bus.emit({
         type: 'job',
         id,
