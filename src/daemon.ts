@@ -7,13 +7,9 @@ import { buildApp } from './api/app.js';
 import { isLoopback } from './api/auth.js';
 import type { Config } from './config/index.js';
 import { notifyServiceReady } from './daemon-notify.js';
-import { EventBus } from './events.js';
-import { JobManager } from './jobs/manager.js';
 import { openRig } from './rig/open-rig.js';
 import { lockRig } from './rig/rig-lock.js';
-import { Scheduler } from './schedule/scheduler.js';
-import { ScheduleStore } from './schedule/store.js';
-import { TimelapseBuilder } from './schedule/timelapse.js';
+import { createServices } from './services.js';
 import { JobStore } from './store/job-store.js';
 import { recoverJobs } from './store/recovery.js';
 import { applyRetention } from './store/retention.js';
@@ -55,47 +51,18 @@ export async function startDaemon(
       );
     const rig = await openRig(config.rig, { stateDir, logger });
     closers.push(() => rig.close());
-    const bus = new EventBus();
-    rig.stage.onEvent((event) => {
-      const position = 'position' in event ? event.position : rig.stage.position();
-      bus.emit({ type: 'stage', event: event.type, um: position.um, certain: position.certain });
-    });
-    const jobs = new JobManager({ rig, store, bus, config, logger });
+    const { jobs, scheduler, context } = createServices(
+      { config, rig, store, logger },
+      await packageVersion(),
+    );
     jobs.start();
     closers.push(() => jobs.shutdown());
-    const schedules = new ScheduleStore({ dataDir: config.dataDir });
-    const timelapse = new TimelapseBuilder({
-      outputDir: (id) => schedules.outputDir(id),
-      resultPath: (id, name) => store.resultPath(id, name),
-      logger,
-    });
-    const scheduler = new Scheduler({
-      jobs,
-      jobStore: store,
-      bus,
-      stage: rig.stage,
-      store: schedules,
-      timelapse,
-      declared: config.schedules,
-      canHome: Boolean(config.rig.stage.limitSwitch),
-      logger,
-      onEvent: (event) => bus.emit(event),
-    });
     await scheduler.start();
     // Closers run in reverse: the scheduler stops before the job manager shuts down.
     closers.push(() => scheduler.stop());
     const retention = scheduleRetention(store, config, logger);
     closers.push(async () => clearInterval(retention));
-    const app = await buildApp({
-      config,
-      rig,
-      jobs,
-      store,
-      bus,
-      version: await packageVersion(),
-      logger,
-      schedules: { scheduler, timelapse, outputDir: (id) => schedules.outputDir(id) },
-    });
+    const app = await buildApp(context);
     closers.push(() => app.close());
     const { host, port, token } = config.server;
     const url = await app.listen({ host, port });

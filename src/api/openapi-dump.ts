@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../config/load.js';
 import { packageVersion } from '../daemon.js';
-import { EventBus } from '../events.js';
-import { JobManager } from '../jobs/manager.js';
 import { openSimulatedRig } from '../rig/simulated/rig.js';
+import { createServices } from '../services.js';
 import { JobStore } from '../store/job-store.js';
 import { buildApp } from './app.js';
 
@@ -23,9 +22,8 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     );
     const store = await JobStore.open({ dataDir });
     const rig = await openSimulatedRig(config.rig, { stateDir: join(dataDir, 'state') });
-    const bus = new EventBus();
-    const jobs = new JobManager({ rig, store, bus, config });
-    const app = await buildApp({ config, rig, jobs, store, bus, version: await packageVersion() });
+    const { jobs, context } = createServices({ config, rig, store }, await packageVersion());
+    const app = await buildApp(context);
     try {
       await app.ready();
       return app.swagger() as unknown as Record<string, unknown>;
