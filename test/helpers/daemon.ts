@@ -11,8 +11,9 @@ import { buildApp, type BuildAppOptions } from '../../src/api/app.js';
 import type { Config } from '../../src/config/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startDaemon } from '../../src/daemon.js';
-import { EventBus } from '../../src/events.js';
-import { JobManager } from '../../src/jobs/manager.js';
+import type { EventBus } from '../../src/events.js';
+import type { JobManager } from '../../src/jobs/manager.js';
+import { createServices } from '../../src/services.js';
 import { openSimulatedRig, type SimulatedRig } from '../../src/rig/simulated/rig.js';
 import { JobStore } from '../../src/store/job-store.js';
 import type { Manifest } from '../../src/store/manifest.js';
@@ -85,14 +86,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const store = await JobStore.open({ dataDir, fs: options.storeFs });
   await recoverJobs(store);
   const rig = await openSimulatedRig(config.rig, { stateDir: join(dataDir, 'state') });
-  const bus = new EventBus();
-  rig.stage.onEvent((event) => {
-    const position = 'position' in event ? event.position : rig.stage.position();
-    bus.emit({ type: 'stage', event: event.type, um: position.um, certain: position.certain });
-  });
-  const jobs = new JobManager({ rig, store, bus, config });
+  // The scheduler is built but not started: these tests drive jobs directly.
+  const { bus, jobs, context } = createServices({ config, rig, store }, 'test');
   jobs.start();
-  const app = await buildApp({ config, rig, jobs, store, bus, version: 'test' }, options.app);
+  const app = await buildApp(context, options.app);
   return {
     app,
     rig,
