@@ -9,9 +9,11 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
+import type { Logger } from 'pino';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { installAuth } from './auth.js';
+import { installAuth, redactUrl } from './auth.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,6 +22,7 @@ import { meshRoutes } from './routes/mesh.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { stackRoutes } from './routes/stacks.js';
 import { stageRoutes } from './routes/stage.js';
+import { uiRoutes } from './routes/ui.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface BuildAppOptions {
@@ -27,13 +30,15 @@ export interface BuildAppOptions {
   bodyLimitBytes?: number;
   /** Requests per minute per client address. */
   rateLimitPerMinute?: number;
+  /** The compiled web page; default dist/ui (npm run build). Tests pass a page compiled from src/ui. */
+  uiDir?: string;
 }
 
 const MAX_PARAM_LENGTH = 200;
 
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger | undefined,
+    loggerInstance: withoutSecrets(ctx.logger) as FastifyBaseLogger | undefined,
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     // Ids and file names in URLs are checked by the routes; this only stops absurd URLs early.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -68,7 +73,33 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(eventRoutes, ctx);
   await app.register(meshRoutes, ctx);
   if (ctx.schedules) await app.register(scheduleRoutes, ctx.schedules);
+  await app.register(uiRoutes, options.uiDir ? { uiDir: options.uiDir } : {});
   return app;
+}
+
+/**
+ * The request log never carries the token: fastify logs each request's URL, so a `?token=` of the
+ * event stream is replaced there, and an authorization header is censored wherever it is logged.
+ */
+function withoutSecrets(logger: Logger | undefined): Logger | undefined {
+  return logger?.child(
+    {},
+    {
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: redactUrl(request.url),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', 'authorization'],
+        censor: '[redacted]',
+      },
+    },
+  );
 }
 
 function answerBadUrl(error: FastifyError, _request: unknown, reply: FastifyReply): void {
