@@ -1,8 +1,6 @@
 // Runs writeMeshFromJob on a worker thread: a 12 MP mesh is seconds of computation, and the daemon's
 // event loop drives the stage, the camera and the progress events meanwhile. One thread per build.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import { ERROR_CATALOGUE, StackscopeError, type ErrorCode } from '../errors.js';
 import type { MeshCalibration } from './calibration.js';
 import type { MeshFormat } from './encode.js';
@@ -18,24 +16,10 @@ export interface MeshJobRequest {
 export type MeshWorkerReply =
   { ok: true; summary: MeshSummary } | { ok: false; code?: ErrorCode; message: string };
 
-/** As the stacker's pool does: from the TypeScript sources the worker registers tsx's loader first. */
-function startWorker(request: MeshJobRequest): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./mesh-worker.js', import.meta.url), { workerData: request });
-  const tsxApi = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const entry = new URL('./mesh-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: request });
-}
-
 /** Builds and writes a job's mesh on a worker thread; its errors come back with their own codes. */
 export function writeMeshFromJobInWorker(request: MeshJobRequest): Promise<MeshSummary> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(request);
+    const worker = startWorker(new URL('./mesh-worker.js', import.meta.url), { workerData: request });
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;

@@ -1,9 +1,8 @@
 // A fixed pool of worker threads that all run the same step on their own band of rows.
 // The first failure is kept and reported to every later call; a worker that dies is an error,
 // never a hang.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../worker-thread.js';
 import { StackscopeError } from '../../errors.js';
 
 interface Reply {
@@ -19,23 +18,6 @@ interface Pending {
   error: StackscopeError;
 }
 
-/**
- * Starts a worker on band-worker.js; when running from the TypeScript sources (tests, tsx), the
- * worker first registers tsx's loader, since loader flags given to the parent do not reach it.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./band-worker.js', import.meta.url));
-  // require.resolve finds tsx's CommonJS build; the worker imports, so it needs the ESM twin beside it.
-  const tsxApi = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  ).href;
-  const entry = new URL('./band-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true });
-}
-
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private nextId = 1;
@@ -45,7 +27,7 @@ export class WorkerPool {
 
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
-      const worker = startWorker();
+      const worker = startWorker(new URL('./band-worker.js', import.meta.url));
       worker.on('message', (reply: Reply) => this.onReply(reply));
       worker.on('error', (error) => this.fail(`worker ${i} crashed: ${error.message}`));
       worker.on('exit', (code) => {
