@@ -16,6 +16,10 @@ export const serverSchema = z
       .min(16)
       .optional()
       .describe('Bearer token required on mutating routes when listening beyond loopback'),
+    protectReads: z
+      .boolean()
+      .default(false)
+      .describe('With a token beyond loopback: reads of /api/ need it too (the event stream takes ?token=)'),
   })
   .strict();
 

@@ -96,7 +96,10 @@ function describeValue(raw: unknown, path: PropertyKey[]): string {
     if (typeof node !== 'object' || node === null) return '';
     node = (node as Record<PropertyKey, unknown>)[key];
   }
-  return node === undefined ? '' : ` (got ${JSON.stringify(node)})`;
+  if (node === undefined) return '';
+  // A secret that failed validation must not end up on a terminal or in the journal.
+  if (path.some((key) => String(key).toLowerCase().includes('token'))) return ' (value not shown: a secret)';
+  return ` (got ${JSON.stringify(node)})`;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -234,6 +234,25 @@ export const simulatedSchema = z
       .positive()
       .default(1)
       .describe('1: moves and exposures take real time; larger runs them faster'),
+    /** Injected camera faults, so soak runs and tests can do the damage a real camera does. */
+    faults: z
+      .object({
+        crashEvery: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Fault injection: every Nth capture fails as if the camera process crashed'),
+        corruptFrameEvery: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Fault injection: every Nth frame is written cut short (a truncated file)'),
+      })
+      .strict()
+      .default({})
+      .describe('Camera faults injected on purpose (soak tests); absent: none'),
   })
   .strict();
 

@@ -29,10 +29,11 @@ export const randomHex = (bytes: number): string => randomBytes(bytes).toString(
 
 /**
  * Names of unfinished writes: the store's `<name>.tmp-<hex>` (files, and job folders being created
- * or deleted) and stack/io.ts writeFileAtomic's `.<name>.<pid>.tmp`. Nothing else ends like these.
+ * or deleted) and stack/io.ts writeFileAtomic's `.<name>.<pid>-<hex>.tmp` (once `.<name>.<pid>.tmp`).
+ * Nothing else ends like these.
  */
 export function isTempName(name: string): boolean {
-  return /\.tmp-[0-9a-f]+$/.test(name) || /^\..+\.\d+\.tmp$/.test(name);
+  return /\.tmp-[0-9a-f]+$/.test(name) || /^\..+\.\d+(-[0-9a-f]+)?\.tmp$/.test(name);
 }
 
 /** A temp name beside `path`, unique even when one process writes the same file twice at once. */

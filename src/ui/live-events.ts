@@ -1,5 +1,6 @@
 // The daemon's server-sent events (/api/events) for every view of the page: one EventSource,
 // listeners per event type, and whether the stream is connected (EventSource reconnects by itself).
+import { currentToken } from './token.js';
 import type { DaemonEvent } from './types.js';
 
 type Listener = (event: DaemonEvent) => void;
@@ -10,7 +11,10 @@ let source: EventSource | null = null;
 
 function connect(): void {
   if (source) return;
-  source = new EventSource('/api/events');
+  // EventSource cannot send headers: with server.protectReads the daemon takes the token as a query
+  // parameter on this one route (and keeps it out of its logs).
+  const token = currentToken();
+  source = new EventSource(token ? `/api/events?token=${encodeURIComponent(token)}` : '/api/events');
   const deliver = (message: MessageEvent<string>) => {
     let event: DaemonEvent;
     try {

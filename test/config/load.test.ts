@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('never prints a secret: a bad token is named, not shown', async () => {
+    const error = await loadConfig({ env: {}, overrides: { server: { token: 'short-secret' } } }).catch(
+      (e: unknown) => e,
+    );
+    expect(String((error as Error).message)).toMatch(/server\.token: .*value not shown/);
+    expect(String((error as Error).message)).not.toContain('short-secret');
+  });
+
   it('refuses unknown keys (a typo must not be ignored silently)', async () => {
     const file = await configFile(JSON.stringify({ rig: { stage: { setleMs: 100 } } }));
     await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({

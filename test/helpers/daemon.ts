@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import pino from 'pino';
 import sharp from 'sharp';
 import { expect } from 'vitest';
@@ -77,18 +78,22 @@ export interface TestAppOptions {
   /** The store's file system calls (fault injection). */
   storeFs?: StoreFs;
   app?: BuildAppOptions;
+  /** Also start the timelapse scheduler (off: these tests drive jobs directly). */
+  scheduler?: boolean;
+  logger?: Logger;
 }
 
 /** The daemon's parts wired as startDaemon wires them, around an app that is not listening. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'stackscope-api-')));
   const config = testConfig(dataDir, options.config);
-  const store = await JobStore.open({ dataDir, fs: options.storeFs });
-  await recoverJobs(store);
-  const rig = await openSimulatedRig(config.rig, { stateDir: join(dataDir, 'state') });
-  // The scheduler is built but not started: these tests drive jobs directly.
-  const { bus, jobs, context } = createServices({ config, rig, store }, 'test');
+  const { logger } = options;
+  const store = await JobStore.open({ dataDir, fs: options.storeFs, logger });
+  await recoverJobs(store, { logger });
+  const rig = await openSimulatedRig(config.rig, { stateDir: join(dataDir, 'state'), logger });
+  const { bus, jobs, scheduler, context } = createServices({ config, rig, store, logger }, 'test');
   jobs.start();
+  if (options.scheduler) await scheduler.start();
   const app = await buildApp(context, options.app);
   return {
     app,
@@ -99,6 +104,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     config,
     dataDir,
     async close() {
+      if (options.scheduler) await scheduler.stop();
       await jobs.shutdown();
       await app.close();
       await rig.close();

@@ -54,6 +54,9 @@ export const uploadRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => 
           const name = part.filename || `part ${index + 1}`;
           const staging = store.framePath(job.id, index, 'part');
           await pipeline(part.file, createWriteStream(staging));
+          // At the size limit the part just ends (the error only comes with the next part): a cut-off
+          // frame must be refused as too large, not judged as an image.
+          if (part.file.truncated) throw frameTooLarge();
           const format = await sniffImageFormat(staging);
           const extension = format ? EXTENSIONS[format] : undefined;
           if (!extension)
@@ -96,18 +99,37 @@ export const uploadRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => 
       } catch (error) {
         // Nothing half-uploaded stays behind: the job never existed for the user.
         await store.delete(job.id).catch(() => {});
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-          throw new StackscopeError(
-            'TOO_LARGE',
-            `upload: a frame is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB`,
-          );
+        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw frameTooLarge();
         if (
           (error as { code?: string }).code === 'FST_FILES_LIMIT' ||
           (error as { code?: string }).code === 'FST_PARTS_LIMIT'
         )
           throw new StackscopeError('TOO_LARGE', `upload: at most ${MAX_FRAMES} frames`);
+        if (isMalformedMultipart(error))
+          throw new BadArgumentError(`upload: the multipart body is malformed: ${(error as Error).message}`);
         throw error;
       }
     },
   );
 };
+
+function frameTooLarge(): StackscopeError {
+  return new StackscopeError(
+    'TOO_LARGE',
+    `upload: a frame is larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB`,
+  );
+}
+
+/**
+ * busboy reports a body cut off before its closing boundary, or a broken part header, as a plain Error
+ * (no code, no status): the client's fault, not the server's. Disk errors carry a code and stay 5xx.
+ */
+function isMalformedMultipart(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof StackscopeError) return false;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  return (
+    code === undefined &&
+    statusCode === undefined &&
+    /multipart data|Malformed part header|Boundary not found/.test(error.message)
+  );
+}

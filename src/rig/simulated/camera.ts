@@ -1,6 +1,6 @@
 // The simulated microscope's camera: renders the synthetic specimen as seen with the focus carriage
 // where the virtual stage put it, with optional wobble and focus breathing, and writes a real image file.
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat, truncate } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { SimulatedConfig } from '../../config/schema.js';
 import { StackscopeError } from '../../errors.js';
@@ -55,6 +55,12 @@ export class SimulatedCamera implements Camera {
     await exposure(this.config.exposureMs / this.config.timeScale, options.signal);
     const focus = this.focusUm();
     const index = this.frames++;
+    const { crashEvery, corruptFrameEvery } = this.config.faults;
+    if (crashEvery !== undefined && (index + 1) % crashEvery === 0)
+      throw new StackscopeError(
+        'CAMERA_FAILED',
+        `simulated camera crashed on capture ${index + 1} (rig.simulated.faults.crashEvery = ${crashEvery})`,
+      );
     let frame = this.renderer.render(focus - this.config.specimenBaseUm, {
       seed: hashSeed(this.config.seed, index),
     });
@@ -78,6 +84,9 @@ export class SimulatedCamera implements Camera {
     const temp = `${file}.partial`;
     try {
       await encoded.toFile(temp);
+      // A flaky card or a camera killed mid-write hands over a frame cut short, under its final name.
+      if (corruptFrameEvery !== undefined && (index + 1) % corruptFrameEvery === 0)
+        await truncate(temp, Math.floor((await stat(temp)).size / 2));
       await rename(temp, file);
     } catch (error) {
       await rm(temp, { force: true });
