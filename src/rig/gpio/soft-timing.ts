@@ -3,6 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleepMs } from 'node:timers/promises';
+import { BadArgumentError, StackscopeError } from '../../errors.js';
 import type { StepRun } from '../stage/backend.js';
 
 /** Time for the pulse loops; injected so tests run on a virtual clock. */
@@ -85,4 +86,20 @@ export async function runSoftSteps(run: SoftStepRun): Promise<StepRun> {
     steps++;
   }
   return { steps, exact: true, hitLimit };
+}
+
+/** What every GPIO backend checks before a run: it is open and idle, the direction is ±1, a switch exists to stop at. */
+export function checkStepRequest(
+  description: string,
+  state: { closed: boolean; running: boolean; hasLimitSwitch: boolean },
+  direction: number,
+  untilLimit: boolean | undefined,
+): void {
+  if (state.closed) throw new StackscopeError('GPIO_UNAVAILABLE', `${description}: the backend is closed.`);
+  if (state.running)
+    throw new StackscopeError('STAGE_BUSY', `${description} is already stepping; one run at a time.`);
+  if (direction !== 1 && direction !== -1)
+    throw new BadArgumentError(`direction must be 1 or -1, got ${String(direction)}`);
+  if (untilLimit && !state.hasLimitSwitch)
+    throw new StackscopeError('STAGE_NO_HOMING', `${description} has no limit switch to stop at.`);
 }

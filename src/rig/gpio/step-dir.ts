@@ -2,11 +2,10 @@
 // time before the first step, pulses from pigpio waves (DMA-timed) or software timing (onoff or pigpio pins).
 
 import type { StepDirDriverConfig } from '../../config/schema.js';
-import { BadArgumentError, StackscopeError } from '../../errors.js';
 import type { StepperBackend, StepRun } from '../stage/backend.js';
 import type { DigitalIn, DigitalOut, PigpioLike } from './libraries.js';
 import { planStepWaves, runWaveBatches, type PulseTiming } from './pigpio-waves.js';
-import { runSoftSteps, systemClock, type PulseClock } from './soft-timing.js';
+import { checkStepRequest, runSoftSteps, systemClock, type PulseClock } from './soft-timing.js';
 
 /**
  * The drivers want STEP high ≥ 1 µs (A4988), ≥ 1.9 µs (DRV8825), ≥ 0.1 µs (TMC2209), and DIR stable
@@ -78,17 +77,12 @@ export class StepDirBackend implements StepperBackend {
     signal: AbortSignal,
     options: { untilLimit?: boolean } = {},
   ): Promise<StepRun> {
-    if (this.#closed)
-      throw new StackscopeError('GPIO_UNAVAILABLE', `${this.description}: the backend is closed.`);
-    if (this.#running) {
-      throw new StackscopeError('STAGE_BUSY', `${this.description} is already stepping; one run at a time.`);
-    }
-    if (direction !== 1 && direction !== -1) {
-      throw new BadArgumentError(`direction must be 1 or -1, got ${String(direction)}`);
-    }
-    if (options.untilLimit && !this.hasLimitSwitch) {
-      throw new StackscopeError('STAGE_NO_HOMING', `${this.description} has no limit switch to stop at.`);
-    }
+    checkStepRequest(
+      this.description,
+      { closed: Boolean(this.#closed), running: Boolean(this.#running), hasLimitSwitch: this.hasLimitSwitch },
+      direction,
+      options.untilLimit,
+    );
     this.#running = this.#run(
       direction,
       intervalsUs,

@@ -2,11 +2,10 @@
 // software-timed; the phase survives between moves, and the coils are all off when disabled.
 
 import type { Uln2003DriverConfig } from '../../config/schema.js';
-import { BadArgumentError, StackscopeError } from '../../errors.js';
 import type { StepperBackend, StepRun } from '../stage/backend.js';
 import type { DigitalOut, Level } from './libraries.js';
 import type { LimitSwitchInput } from './step-dir.js';
-import { runSoftSteps, systemClock, type PulseClock } from './soft-timing.js';
+import { checkStepRequest, runSoftSteps, systemClock, type PulseClock } from './soft-timing.js';
 
 /** Coil levels IN1–IN4 per half step: one coil, two, one, … Neighbouring phases differ in one coil. */
 export const HALF_STEP_SEQUENCE: readonly (readonly Level[])[] = [
@@ -79,18 +78,17 @@ export class Uln2003Backend implements StepperBackend {
     signal: AbortSignal,
     options: { untilLimit?: boolean } = {},
   ): Promise<StepRun> {
-    if (this.#closed)
-      throw new StackscopeError('GPIO_UNAVAILABLE', `${this.description}: the backend is closed.`);
-    if (this.#running) {
-      throw new StackscopeError('STAGE_BUSY', `${this.description} is already stepping; one run at a time.`);
-    }
-    if (direction !== 1 && direction !== -1) {
-      throw new BadArgumentError(`direction must be 1 or -1, got ${String(direction)}`);
-    }
+    checkStepRequest(
+      this.description,
+      {
+        closed: Boolean(this.#closed),
+        running: Boolean(this.#running),
+        hasLimitSwitch: Boolean(this.#options.limitSwitch),
+      },
+      direction,
+      options.untilLimit,
+    );
     const { limitSwitch } = this.#options;
-    if (options.untilLimit && !limitSwitch) {
-      throw new StackscopeError('STAGE_NO_HOMING', `${this.description} has no limit switch to stop at.`);
-    }
     const combined = AbortSignal.any([signal, this.#closing.signal]);
     if (combined.aborted || intervalsUs.length === 0) return { steps: 0, exact: true, hitLimit: false };
     if (!this.#enabled) await this.setEnabled(true);
