@@ -17,6 +17,7 @@ import { installAuth, redactUrl } from './auth.js';
 import type { AppContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { cameraRoutes } from './routes/camera.js';
 import { eventRoutes } from './routes/events.js';
 import { meshRoutes } from './routes/mesh.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -72,6 +73,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   await app.register(uploadRoutes, ctx);
   await app.register(eventRoutes, ctx);
   await app.register(meshRoutes, ctx);
+  await app.register(cameraRoutes, ctx);
   if (ctx.schedules) await app.register(scheduleRoutes, ctx.schedules);
   await app.register(uiRoutes, options.uiDir ? { uiDir: options.uiDir } : {});
   return app;

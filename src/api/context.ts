@@ -19,7 +19,8 @@ export interface JobsFacade {
 export interface AppContext {
   config: Config;
   rig: Rig;
-  jobs: JobsFacade & Pick<JobManager, 'submitCapture' | 'submitRestack' | 'submitUploaded' | 'cancel'>;
+  jobs: JobsFacade &
+    Pick<JobManager, 'submitCapture' | 'submitRestack' | 'submitUploaded' | 'cancel' | 'whileIdle'>;
   store: JobStore;
   bus: EventBus;
   version: string;

@@ -3,6 +3,7 @@
 import type { FastifyReply } from 'fastify';
 
 export function sendJobFile(reply: FastifyReply, root: string, name: string): FastifyReply {
-  // Results of a job never change once written: browsers may keep them.
-  return reply.header('cache-control', 'private, max-age=3600').sendFile(name, root);
+  // Results of a job never change once written: browsers may keep them. (cacheControl: false stops
+  // @fastify/static from replacing this header with its own.)
+  return reply.header('cache-control', 'private, max-age=3600').sendFile(name, root, { cacheControl: false });
 }

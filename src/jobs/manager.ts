@@ -41,6 +41,8 @@ export class JobManager implements JobsFacade {
   private readonly pending: Pending[] = [];
   private current: Current | null = null;
   private stopping = false;
+  /** Work that needs the rig idle and holds the queue meanwhile (a camera preview). */
+  private holding: Promise<unknown> | null = null;
   private unsubscribeButton: (() => void) | null = null;
   private errorTimer: NodeJS.Timeout | null = null;
 
@@ -65,6 +67,23 @@ export class JobManager implements JobsFacade {
 
   queuedCount(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Runs `work` with the rig idle and keeps jobs from starting until it ends (a camera preview);
+   * RIG_BUSY, naming the job, when one is running. Such work runs one at a time.
+   */
+  async whileIdle<T>(action: string, work: () => Promise<T>): Promise<T> {
+    while (this.holding) await this.holding.catch(() => {});
+    this.assertRigIdle(action);
+    const running = work();
+    this.holding = running;
+    try {
+      return await running;
+    } finally {
+      this.holding = null;
+      this.pump();
+    }
   }
 
   assertRigIdle(action: string): void {
@@ -206,7 +225,7 @@ export class JobManager implements JobsFacade {
   }
 
   private pump(): void {
-    if (this.current || this.stopping) return;
+    if (this.current || this.stopping || this.holding) return;
     const next = this.pending.shift();
     if (!next) return;
     const controller = new AbortController();

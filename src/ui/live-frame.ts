@@ -58,12 +58,40 @@ export function liveFrame(): LiveFrame {
     h('span', { class: 'toggle' }, stackButton, frameButton),
     actions,
   );
+  // While idle: the camera's view where the stage is now, refreshed every two seconds, for framing
+  // and rough focus. A job stops it (the daemon refuses previews while the rig is busy).
+  const cameraButton = h(
+    'button',
+    { type: 'button', class: 'ghost', 'aria-pressed': 'false' },
+    'Live camera',
+  );
+  const idleRow = h('div', { class: 'progress-row' }, cameraButton);
+  let cameraTimer: number | null = null;
+  const stopCamera = () => {
+    if (cameraTimer !== null) window.clearInterval(cameraTimer);
+    cameraTimer = null;
+    cameraButton.setAttribute('aria-pressed', 'false');
+  };
+  const refreshCamera = () => {
+    if (watched) return stopCamera();
+    show(`/api/camera/preview.jpg?t=${Date.now()}`, 'Live camera: where the stage is now', () => {
+      stopCamera();
+      showMessage('The camera preview is not available now (a job may own the rig).', 'error');
+    });
+  };
+  cameraButton.addEventListener('click', () => {
+    if (cameraTimer !== null) return stopCamera();
+    cameraButton.setAttribute('aria-pressed', 'true');
+    refreshCamera();
+    cameraTimer = window.setInterval(refreshCamera, 2000);
+  });
   const element = h(
     'section',
     { class: 'panel live-frame', 'aria-label': 'Latest frame' },
     h('div', { class: 'frame-box' }, image, empty),
     caption,
     progressRow,
+    idleRow,
   );
   let watched: Watched | null = null;
   let shownSrc = '';
@@ -85,6 +113,8 @@ export function liveFrame(): LiveFrame {
 
   const renderJob = (job: Watched) => {
     const p = job.progress;
+    stopCamera();
+    idleRow.hidden = true;
     progressRow.hidden = false;
     if (p && p.total > 0) {
       bar.max = p.total * 2;
@@ -121,6 +151,7 @@ export function liveFrame(): LiveFrame {
 
   const renderFinished = (job: Pick<Job, 'id' | 'status' | 'label'> & { error?: Job['error'] }) => {
     progressRow.hidden = true;
+    idleRow.hidden = false;
     actions.replaceChildren();
     const name = job.label || job.id;
     if (job.status === 'done') {
@@ -181,6 +212,9 @@ export function liveFrame(): LiveFrame {
     watch: (id) => {
       if (!watched || watched.id !== id) void follow(id);
     },
-    dispose: unsubscribe,
+    dispose: () => {
+      stopCamera();
+      unsubscribe();
+    },
   };
 }

@@ -109,6 +109,22 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, on a daemon with the simul
     await page.close();
   });
 
+  it('shows the live camera while idle, refreshed, and stops it on a second click', async () => {
+    const page = await open('/');
+    const button = page.getByRole('button', { name: 'Live camera' });
+    await button.click();
+    const frame = page.locator('.live-frame img.frame');
+    await eventually(() => frame.getAttribute('src')).toMatch(/^\/api\/camera\/preview\.jpg\?t=\d+$/);
+    const first = await frame.getAttribute('src');
+    await eventually(() => frame.getAttribute('src')).not.toBe(first);
+    await eventually(() => page.locator('.live-frame .caption').textContent()).toBe(
+      'Live camera: where the stage is now',
+    );
+    await button.click();
+    await eventually(() => button.getAttribute('aria-pressed')).toBe('false');
+    await page.close();
+  });
+
   it('runs a stack set with Set start / Set end, shows its progress and frames, and finishes', async () => {
     const page = await open('/');
     const goTo = async (um: number) => {

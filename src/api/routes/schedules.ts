@@ -151,7 +151,7 @@ export const scheduleRoutes: FastifyPluginAsync<ScheduleRoutesOptions> = async (
         throw new StackscopeError('NOT_FOUND', `schedule ${id} has no ${file}: ${why}`);
       }
       // The film grows with every run: revalidate (ETag) rather than cache.
-      return reply.header('cache-control', 'no-cache').sendFile(file, dir);
+      return reply.header('cache-control', 'no-cache').sendFile(file, dir, { cacheControl: false });
     },
   );
 };

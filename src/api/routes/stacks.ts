@@ -95,7 +95,9 @@ export const stackRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
             'NOT_FOUND',
             `job ${id} has no running preview (yet; depthmap jobs only)`,
           );
-        return reply.header('cache-control', 'no-store').sendFile(PREVIEW_FILE, store.jobDir(id));
+        return reply
+          .header('cache-control', 'no-store')
+          .sendFile(PREVIEW_FILE, store.jobDir(id), { cacheControl: false });
       }
       if (job.status !== 'done')
         throw new StackscopeError('NOT_FOUND', `job ${id} is ${job.status}: its results are not there (yet)`);
