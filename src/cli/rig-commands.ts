@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/index.js';
 import { BadArgumentError } from '../errors.js';
+import { captureSettingsOf } from '../rig/capture-settings.js';
 import { openRig } from '../rig/open-rig.js';
 import { lockRig } from '../rig/rig-lock.js';
 import type { Rig, StagePosition } from '../rig/types.js';
@@ -143,18 +144,7 @@ export async function runCaptureCommand(argv: string[], out: NodeJS.WritableStre
   if (!encoding) throw new BadArgumentError(`--output ${values.output}: must end in .jpg, .jpeg or .png`);
   const config = await configFrom(values);
   const shot = await withRig(config, 'stackscope capture', async (rig) => {
-    const c = config.rig.camera;
-    await rig.camera.open({
-      encoding,
-      quality: c.quality,
-      width: c.width,
-      height: c.height,
-      shutterUs: c.shutterUs,
-      analogueGain: c.analogueGain,
-      awbGains: c.awbGains,
-      lensPosition: c.lensPosition,
-      denoise: c.denoise,
-    });
+    await rig.camera.open(captureSettingsOf(config.rig.camera, { encoding }));
     try {
       const frame = await rig.camera.capture(file);
       return { frame, position: rig.stage.position() };

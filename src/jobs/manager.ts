@@ -6,9 +6,10 @@ import { StackscopeError } from '../errors.js';
 import type { PressKind } from '../rig/types.js';
 import { checkRoom, estimateJobBytes } from '../store/disk-space.js';
 import { isFinished, type JobStatus, type Manifest } from '../store/manifest.js';
+import { captureSettingsOf } from '../rig/capture-settings.js';
 import { planFocusPositions } from './plan.js';
 import type { CaptureRequest, RestackRequest, StackSettings } from './requests.js';
-import { captureSettingsOf, expectedFrameSize, runCapture, runOffline, type RunnerDeps } from './runners.js';
+import { expectedFrameSize, runCapture, runOffline, type RunnerDeps } from './runners.js';
 
 /** Extra facts recorded in a job's params, e.g. the schedule and run number of a timelapse stack. */
 export interface JobTags {
@@ -110,7 +111,7 @@ export class JobManager implements JobsFacade {
     });
     const { width, height } = expectedFrameSize(config, rig);
     const keepFrames = request.keepFrames ?? config.jobs.keepFrames;
-    const encoding = captureSettingsOf(config, request).encoding;
+    const encoding = captureSettingsOf(config.rig.camera, request.camera).encoding;
     await checkRoom(
       store.jobsDir,
       estimateJobBytes({ frames: planes.length, width, height, encoding, keepFrames }),

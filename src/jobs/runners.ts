@@ -3,7 +3,8 @@
 import { basename } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { EventBus } from '../events.js';
-import type { CaptureSettings, Rig } from '../rig/types.js';
+import { captureSettingsOf } from '../rig/capture-settings.js';
+import type { Rig } from '../rig/types.js';
 import type { AlignmentReport } from '../stack/align/aligner.js';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../stack/io.js';
@@ -67,22 +68,6 @@ export function stackOptionsOf(config: Config, settings: StackSettings = {}) {
   };
 }
 
-export function captureSettingsOf(config: Config, request: CaptureRequest): CaptureSettings {
-  const c = config.rig.camera;
-  const o = request.camera ?? {};
-  return {
-    encoding: o.encoding ?? c.encoding,
-    quality: o.quality ?? c.quality,
-    width: c.width,
-    height: c.height,
-    shutterUs: o.shutterUs ?? c.shutterUs,
-    analogueGain: o.analogueGain ?? c.analogueGain,
-    awbGains: o.awbGains ?? c.awbGains,
-    lensPosition: o.lensPosition ?? c.lensPosition,
-    denoise: c.denoise,
-  };
-}
-
 /** The frame size a job will capture, for the disk estimate: the configured size, else the largest Pi sensor's. */
 export function expectedFrameSize(config: Config, rig: Rig): { width: number; height: number } {
   if (rig.kind === 'simulated')
@@ -115,7 +100,7 @@ export async function runCapture(
 ): Promise<Partial<Manifest>> {
   const { rig, store, bus, config } = deps;
   const id = job.id;
-  const settings = captureSettingsOf(config, request);
+  const settings = captureSettingsOf(config.rig.camera, request.camera);
   const { width, height } = expectedFrameSize(config, rig);
   const guard = new DiskGuard({
     dir: store.jobsDir,

@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
+import { captureSettingsOf } from '../../rig/capture-settings.js';
 import type { AppContext } from '../context.js';
 
 const PREVIEW_FILE = 'camera-preview.jpg';
@@ -17,20 +18,11 @@ export const cameraRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => 
     { schema: { summary: 'One camera frame while idle, for framing and focusing (409 during a job)' } },
     async (_request, reply) => {
       await mkdir(dir, { recursive: true });
-      const c = ctx.config.rig.camera;
       await ctx.jobs.whileIdle('take a camera preview', async () => {
         const { camera } = ctx.rig;
-        await camera.open({
-          encoding: 'jpg',
-          quality: PREVIEW_QUALITY,
-          width: c.width,
-          height: c.height,
-          shutterUs: c.shutterUs,
-          analogueGain: c.analogueGain,
-          awbGains: c.awbGains,
-          lensPosition: c.lensPosition,
-          denoise: c.denoise,
-        });
+        await camera.open(
+          captureSettingsOf(ctx.config.rig.camera, { encoding: 'jpg', quality: PREVIEW_QUALITY }),
+        );
         try {
           await camera.capture(join(dir, PREVIEW_FILE));
         } finally {
