@@ -1,8 +1,14 @@
 // A restack through the API: a finished job's kept frames stacked again with other settings as a new
 // job; refused for a job still running, an unknown or malformed id, or a job whose frames are gone.
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorBody, sharpness, startTestApp, waitForJob, type TestApp } from '../helpers/daemon.js';
+import {
+  errorBody,
+  sharpness,
+  keptStack,
+  startTestApp,
+  waitForJob,
+  type TestApp,
+} from '../helpers/daemon.js';
 
 let t: TestApp;
 let sourceId = '';
@@ -10,15 +16,7 @@ let frames: Buffer[] = [];
 
 beforeAll(async () => {
   t = await startTestApp();
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/api/stacks',
-    payload: { start: 920, end: 980, step: 15, camera: { encoding: 'png' } },
-  });
-  sourceId = response.json<{ id: string }>().id;
-  const source = await waitForJob(t, sourceId, ['done', 'failed']);
-  expect(source.status).toBe('done');
-  frames = await Promise.all(source.frames.map((f) => readFile(t.store.frameFile(sourceId, f.file))));
+  ({ sourceId, frames } = await keptStack(t));
 });
 
 afterAll(async () => {

@@ -1,12 +1,10 @@
 // Frames uploaded as multipart become an offline stack job (natural name order, settings as fields);
 // bad uploads are refused whole with 4xx naming the problem, leaving no job behind.
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorBody, startTestApp, waitForJob, type TestApp } from '../helpers/daemon.js';
+import { errorBody, keptStack, startTestApp, waitForJob, type TestApp } from '../helpers/daemon.js';
 
 let t: TestApp;
-let sourceId = '';
 let frames: Buffer[] = [];
 
 interface Part {
@@ -42,15 +40,7 @@ async function jobCount(): Promise<number> {
 
 beforeAll(async () => {
   t = await startTestApp();
-  const response = await t.app.inject({
-    method: 'POST',
-    url: '/api/stacks',
-    payload: { start: 920, end: 980, step: 15, camera: { encoding: 'png' } },
-  });
-  sourceId = response.json<{ id: string }>().id;
-  const source = await waitForJob(t, sourceId, ['done', 'failed']);
-  expect(source.status).toBe('done');
-  frames = await Promise.all(source.frames.map((f) => readFile(t.store.frameFile(sourceId, f.file))));
+  ({ frames } = await keptStack(t));
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 // Starts the daemon on the simulated microscope with a throw-away data folder for the API tests: its
 // parts around a fastify app for inject(), or the real daemon listening on a random loopback port.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -267,4 +267,18 @@ export async function expectRefused(app: FastifyInstance, c: RefusedCase): Promi
   expect(Object.keys(body).sort(), label).toEqual(['error', 'message']);
   expect(body.error, label).toBe(c.error);
   for (const word of c.mentions ?? []) expect(body.message, label).toContain(word);
+}
+
+/** A finished 5-frame PNG stack whose frames were kept: the source for restack and upload tests. */
+export async function keptStack(t: TestApp): Promise<{ sourceId: string; frames: Buffer[] }> {
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/stacks',
+    payload: { start: 920, end: 980, step: 15, camera: { encoding: 'png' } },
+  });
+  const sourceId = response.json<{ id: string }>().id;
+  const source = await waitForJob(t, sourceId, ['done', 'failed']);
+  if (source.status !== 'done') throw new Error(`source stack ${sourceId} ended ${source.status}`);
+  const frames = await Promise.all(source.frames.map((f) => readFile(t.store.frameFile(sourceId, f.file))));
+  return { sourceId, frames };
 }
