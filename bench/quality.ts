@@ -3,6 +3,7 @@
 // bench/results/. The figures in docs/stacking.md come from here.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { alignmentQuality } from './alignment-quality.js';
 import { naiveArgmax, psnr as psnrMax } from '../src/rig/simulated/score.js';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../src/rig/simulated/stack.js';
 import { Stacker } from '../src/stack/stacker.js';
@@ -42,8 +43,9 @@ for (const scene of SCENES) {
   results.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
+const alignment = await alignmentQuality((line) => process.stderr.write(`${line}\n`));
 await mkdir(join('bench', 'results'), { recursive: true });
-const record = { date: new Date().toISOString(), kind: 'quality', results };
+const record = { date: new Date().toISOString(), kind: 'quality', results, alignment };
 await writeFile(
   join('bench', 'results', `quality-${record.date.replace(/[:.]/g, '-')}.json`),
   `${JSON.stringify(record, null, 2)}\n`,

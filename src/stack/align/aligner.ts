@@ -10,6 +10,7 @@ import type { Frame } from '../types.js';
 import { createSimilarityEstimator } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
+import { SimdLuminanceBinner, type LuminanceBins } from './simd-bin.js';
 import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /**
@@ -56,6 +57,7 @@ export class FrameAligner {
   private reference: SmallFrame | null = null;
   private previous: { small: SmallFrame; transform: FrameTransform; trusted: boolean } | null = null;
   private lastGood: FrameTransform = IDENTITY;
+  private readonly binner = SimdLuminanceBinner.create();
   private geometry = { width: 0, height: 0, factor: 1, ox: 0, oy: 0 };
 
   constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
@@ -94,14 +96,15 @@ export class FrameAligner {
       };
     }
     const small = this.downscale(frame);
+    const previous = this.previous;
     let transform = this.estimate(this.reference, small);
     let source: AlignmentReport['source'] = 'reference';
     // Chaining from a frame whose own transform was not trusted would carry its error forward.
-    if (transform.confidence < MIN_CONFIDENCE && this.previous?.trusted) {
+    if (transform.confidence < MIN_CONFIDENCE && previous?.trusted) {
       // Frames far apart in focus can look too different to match; neighbours still do.
-      const step = this.estimate(this.previous.small, small);
+      const step = this.estimate(previous.small, small);
       if (step.confidence >= MIN_CONFIDENCE) {
-        transform = { ...compose(this.previous.transform, step), confidence: step.confidence };
+        transform = { ...compose(previous.transform, step), confidence: step.confidence };
         source = 'chained';
       }
     }
@@ -127,7 +130,6 @@ export class FrameAligner {
   }
 
   private estimate(reference: SmallFrame, moving: SmallFrame): FrameTransform {
-    const { factor, width, height, ox, oy } = this.geometry;
     let small: FrameTransform;
     if (this.translation) {
       const c = this.translation.correlate(
@@ -143,13 +145,7 @@ export class FrameAligner {
         ? estimate
         : { ...estimate, confidence: Math.min(estimate.confidence, MIN_CONFIDENCE / 2) };
     }
-    // Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the
-    // transform's the frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k).
-    const cs = (this.size - 1) / 2;
-    const ax = factor * (cs - (0.5 / factor - 0.5 + ox));
-    const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
-    const ex = (width - 1) / 2 - ax;
-    const ey = (height - 1) / 2 - ay;
+    const { ex, ey, factor } = this.centres();
     const { m00, m01, m10, m11 } = linearPart(small);
     return {
       dx: factor * small.dx + (m00 - 1) * ex + m01 * ey,
@@ -160,6 +156,18 @@ export class FrameAligner {
     };
   }
 
+  /**
+   * Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the transform's the
+   * frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k), e = c_frame − a.
+   */
+  private centres(): { ex: number; ey: number; factor: number } {
+    const { factor, width, height, ox, oy } = this.geometry;
+    const cs = (this.size - 1) / 2;
+    const ax = factor * (cs - (0.5 / factor - 0.5 + ox));
+    const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
+    return { ex: (width - 1) / 2 - ax, ey: (height - 1) / 2 - ay, factor };
+  }
+
   /** Box-binned linear-light luminance centred on a mean-filled size×size canvas, and the channel means. */
   private downscale(frame: Frame): SmallFrame {
     const { factor, ox, oy } = this.geometry;
@@ -167,7 +175,6 @@ export class FrameAligner {
     const ws = Math.floor(frame.width / factor);
     const hs = Math.floor(frame.height / factor);
     const ch = frame.channels;
-    const data = frame.data;
     // Linear light: the blur difference between focus steps biases estimates less there. The tables
     // fold in the luminance weights, so a sample costs one lookup.
     const linear = linearTable(frame.bitDepth);
@@ -176,44 +183,71 @@ export class FrameAligner {
     const [lr, lg, lb] = ch === 3 ? weighted : [weighted[0], weighted[0], weighted[0]];
     // Channel means over the central half, where motion moves least content in or out, in linear
     // light: defocus preserves the mean of linear light, not of gamma-encoded values.
-    const sums = new Float64Array(ch);
     const u0 = Math.ceil(ws / 4) * factor * ch;
     const u1 = Math.ceil((3 * ws) / 4) * factor * ch;
-    const binRow = new Float64Array(ws);
+    const { bins, sums } =
+      this.binner && SimdLuminanceBinner.applies(frame)
+        ? this.binner.bin(frame, factor, ws, hs, weighted, linear, u0, u1)
+        : binLuminance(frame, factor, ws, hs, lr, lg, lb, linear, u0, u1);
     const lum = new Float32Array(size * size);
     const norm = 1 / (factor * factor);
     let total = 0;
     for (let v = 0; v < hs; v++) {
-      binRow.fill(0);
-      const central = v >= hs / 4 && v < (3 * hs) / 4;
-      for (let dy = 0; dy < factor; dy++) {
-        const row = (v * factor + dy) * frame.width * ch;
-        let p = row;
-        for (let u = 0; u < ws; u++) {
-          let l = 0;
-          if (ch === 3) {
-            for (let i = 0; i < factor; i++, p += 3) l += lr[data[p]] + lg[data[p + 1]] + lb[data[p + 2]];
-          } else {
-            for (let i = 0; i < factor; i++, p++) l += lr[data[p]];
-          }
-          binRow[u] += l;
-        }
-        if (central)
-          for (let q = row + u0; q < row + u1; q += ch)
-            for (let c = 0; c < ch; c++) sums[c] += linear[data[q + c]];
-      }
       const o = (v + oy) * size + ox;
       for (let u = 0; u < ws; u++) {
-        lum[o + u] = binRow[u] * norm;
-        total += binRow[u] * norm;
+        const value = bins[v * ws + u] * norm;
+        lum[o + u] = value;
+        total += value;
       }
     }
     const mean = total / (ws * hs);
     for (let v = 0; v < size; v++)
       for (let u = 0; u < size; u++)
         if (v < oy || v >= oy + hs || u < ox || u >= ox + ws) lum[v * size + u] = mean;
-    return { lum, means: Array.from(sums) };
+    return { lum, means: sums };
   }
+}
+
+/** The JavaScript twin of SimdLuminanceBinner.bin (grey and 16-bit frames, or no WebAssembly SIMD). */
+function binLuminance(
+  frame: Frame,
+  factor: number,
+  ws: number,
+  hs: number,
+  lr: Float32Array,
+  lg: Float32Array,
+  lb: Float32Array,
+  linear: Float32Array,
+  u0: number,
+  u1: number,
+): LuminanceBins {
+  const ch = frame.channels;
+  const data = frame.data;
+  const sums = new Float64Array(ch);
+  const bins = new Float32Array(ws * hs);
+  const binRow = new Float64Array(ws);
+  for (let v = 0; v < hs; v++) {
+    binRow.fill(0);
+    const central = v >= hs / 4 && v < (3 * hs) / 4;
+    for (let dy = 0; dy < factor; dy++) {
+      const row = (v * factor + dy) * frame.width * ch;
+      let p = row;
+      for (let u = 0; u < ws; u++) {
+        let l = 0;
+        if (ch === 3) {
+          for (let i = 0; i < factor; i++, p += 3) l += lr[data[p]] + lg[data[p + 1]] + lb[data[p + 2]];
+        } else {
+          for (let i = 0; i < factor; i++, p++) l += lr[data[p]];
+        }
+        binRow[u] += l;
+      }
+      if (central)
+        for (let q = row + u0; q < row + u1; q += ch)
+          for (let c = 0; c < ch; c++) sums[c] += linear[data[q + c]];
+    }
+    bins.set(binRow, v * ws);
+  }
+  return { bins, sums: Array.from(sums) };
 }
 
 /** T2 ∘ T1 for similarities about the same centre: A = A2·A1, d = A2·d1 + d2. */

@@ -10,6 +10,7 @@
 // along an output row, by |m10|·width rows, so pass 1 keeps a ring of the filtered rows that span
 // covers. Without rotation both passes are plain separable filtering with taps worked out once.
 // Samples beyond the frame replicate its edge; the stacker keeps such pixels from winning (coverage).
+import { SimdWarper, simdWarpApplies } from './simd-warp.js';
 import { linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /** Rotations whose ring of intermediate rows would exceed this many rows take the direct 4×4 path. */
@@ -34,14 +35,21 @@ export interface WarpScratch {
   ringRow: Int32Array;
   columnStart: Int32Array;
   columnWeights: Float32Array;
+  /** The WebAssembly SIMD warp for 8-bit RGB (simd-warp.ts); null: the float path does every frame. */
+  simd: SimdWarper | null;
 }
 
-export function createWarpScratch(width: number, channels: number): WarpScratch {
+export function createWarpScratch(
+  width: number,
+  channels: number,
+  options: { simd?: boolean } = {},
+): WarpScratch {
   return {
     ring: new Float32Array(8 * width * channels),
     ringRow: new Int32Array(8),
     columnStart: new Int32Array(width),
     columnWeights: new Float32Array(4 * width),
+    simd: options.simd === false ? null : SimdWarper.create(),
   };
 }
 
@@ -55,6 +63,10 @@ export function warpRows(
   end: number,
   s: WarpScratch,
 ): void {
+  if (s.simd && src instanceof Uint8Array && dst instanceof Uint8Array && simdWarpApplies(g, spec)) {
+    s.simd.warpRows(src, dst, g, spec, start, end);
+    return;
+  }
   const { m10, m11 } = linearPart(spec.transform);
   const span = Math.ceil(Math.abs(m10) * g.width) + 6;
   let ringRows = 8;

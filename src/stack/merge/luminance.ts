@@ -2,6 +2,8 @@
 // into cells of cell×cell pixels. Rows outside the image replicate the edge, so every row of cells
 // gets a full neighbourhood.
 
+import { SimdCellSums } from './simd-cells.js';
+
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
 const LUMA_B = 0.114;
@@ -47,6 +49,11 @@ export function luminanceRows(
   for (let i = 0; i < rows; i++) {
     const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
     const o = i * cellsWide;
+    if ((cell === 2 || cell === 4) && channels === 3 && data instanceof Uint8Array && simdCells()) {
+      const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
+      simdRgbCells(data, width, height, cell, cy, r, g, b, out, o, into, cy * cellsWide * 3);
+      continue;
+    }
     if (cell > 2 && channels === 3) {
       const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
       binnedRgbCells(data, width, height, cell, cy, r, g, b, out, o, into, cy * cellsWide * 3);
@@ -81,6 +88,67 @@ export function luminanceRows(
 }
 
 let scratch = new Float32Array(0);
+// Per thread (each worker loads its own instance); undefined until first asked, null when unavailable.
+let cellKernels: SimdCellSums | null | undefined;
+
+function simdCells(): SimdCellSums | null {
+  if (cellKernels === undefined) cellKernels = SimdCellSums.create();
+  return cellKernels;
+}
+
+/** 2×2 and 4×4 RGB cells of 8-bit frames on the SIMD kernels; the leftover cells of a row in JavaScript. */
+function simdRgbCells(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  cell: 2 | 4,
+  cy: number,
+  r: number,
+  g: number,
+  b: number,
+  out: Float32Array,
+  o: number,
+  sum: Float32Array | null,
+  so: number,
+): void {
+  const { sums, done } = cellKernels!.sums(data, width, height, cell, cy);
+  const mean = 1 / (cell * cell);
+  for (let cx = 0; cx < done; cx++) {
+    const red = sums[4 * cx];
+    const green = sums[4 * cx + 1];
+    const blue = sums[4 * cx + 2];
+    out[o + cx] = red * r + green * g + blue * b;
+    if (sum) {
+      sum[so + 3 * cx] += red * mean;
+      sum[so + 3 * cx + 1] += green * mean;
+      sum[so + 3 * cx + 2] += blue * mean;
+    }
+  }
+  // A partial last cell repeats the last column, as the generic path's clamping does.
+  const cellsWide = Math.ceil(width / cell);
+  const lastY = height - 1;
+  const lastPixel = (width - 1) * 3;
+  for (let cx = done; cx < cellsWide; cx++) {
+    let red = 0;
+    let green = 0;
+    let blue = 0;
+    for (let dy = 0; dy < cell; dy++) {
+      const rowStart = Math.min(lastY, cy * cell + dy) * width * 3;
+      for (let dx = 0; dx < cell; dx++) {
+        const s = rowStart + Math.min(lastPixel, (cx * cell + dx) * 3);
+        red += data[s];
+        green += data[s + 1];
+        blue += data[s + 2];
+      }
+    }
+    out[o + cx] = red * r + green * g + blue * b;
+    if (sum) {
+      sum[so + 3 * cx] += red * mean;
+      sum[so + 3 * cx + 1] += green * mean;
+      sum[so + 3 * cx + 2] += blue * mean;
+    }
+  }
+}
 
 /** RGB bins of any size (4×4 for 8 MP and more): per-cell channel sums, then luminance and colour. */
 function binnedRgbCells(
@@ -174,7 +242,15 @@ function binnedRgbRow(
   }
   if (width & 1) {
     // The last cell of an odd width holds one column: count it twice, as the clamped generic path does.
-    out[o + pairs] =
-      2 * ((data[s0] + data[s1]) * r + (data[s0 + 1] + data[s1 + 1]) * g + (data[s0 + 2] + data[s1 + 2]) * b);
+    const red = 2 * (data[s0] + data[s1]);
+    const green = 2 * (data[s0 + 1] + data[s1 + 1]);
+    const blue = 2 * (data[s0 + 2] + data[s1 + 2]);
+    out[o + pairs] = red * r + green * g + blue * b;
+    if (sum) {
+      const t = so + pairs * 3;
+      sum[t] += red * 0.25;
+      sum[t + 1] += green * 0.25;
+      sum[t + 2] += blue * 0.25;
+    }
   }
 }

@@ -1,6 +1,7 @@
 // Worker thread: runs one stacking step on its own band of rows of the shared buffers.
 // Steps and their order are decided by stacker.ts; this file only maps a step to its kernel.
 import { parentPort } from 'node:worker_threads';
+import { lowerThreadPriority } from '../../thread-priority.js';
 import { createMeasure, type MeasureOptions } from '../measure/index.js';
 import { decideRows, depthRows, updateRows, type DepthViews } from '../merge/depth-state.js';
 import {
@@ -288,6 +289,8 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   return steps;
 }
 
+// Stacking takes every idle cycle but yields to the API thread (status, downloads) when the cores are busy.
+lowerThreadPriority();
 const port = parentPort!;
 let steps: Record<string, Step> | null = null;
 

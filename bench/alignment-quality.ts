@@ -1,0 +1,85 @@
+// The alignment part of `npm run bench:quality`: wobbling, breathing stacks from the pixel-integrating
+// generator against the same stacks still (issue 3's target: aligned PSNR within 1 dB of still), with
+// every frame's estimate compared with the truth. PSNR over the whole frame and over the field every
+// frame sees (near the edges some frames never saw the in-focus content).
+import { makeIntegratedStack } from '../src/rig/simulated/pixel-integration.js';
+import { viewOverhang } from '../src/rig/simulated/motion.js';
+import { FrameAligner, type AlignMode } from '../src/stack/align/aligner.js';
+import { Stacker } from '../src/stack/stacker.js';
+import type { Frame, MergeMethod } from '../src/stack/types.js';
+
+const MOTION = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+function psnrInside(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  w: number,
+  h: number,
+  margin: number,
+): number {
+  let se = 0;
+  let n = 0;
+  for (let y = margin; y < h - margin; y++)
+    for (let i = (y * w + margin) * 3; i < (y * w + w - margin) * 3; i++) {
+      se += (a[i] - b[i]) ** 2;
+      n++;
+    }
+  return Math.round(100 * 10 * Math.log10((255 * 255 * n) / se)) / 100;
+}
+
+async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod) {
+  const aligner = new FrameAligner(mode);
+  aligner.setReference(frames[0]);
+  const stacker = new Stacker({ aligned: true, method });
+  const transforms = [];
+  for (const frame of frames) {
+    const { report, warp } = aligner.align(frame);
+    transforms.push(report);
+    await stacker.add(frame, warp);
+  }
+  return { image: (await stacker.finish()).image, transforms };
+}
+
+export async function alignmentQuality(log: (line: string) => void) {
+  const rows = [];
+  for (const frames of [10, 20]) {
+    const base = { width: 384, height: 288, frames, seed: 5, noise: 0.004 };
+    const still = makeIntegratedStack(base);
+    const wobbling = makeIntegratedStack({ ...base, motion: MOTION });
+    const margin = Math.ceil(viewOverhang(wobbling.transforms, base.width, base.height)) + 2;
+    const score = (image: ArrayLike<number>, truth: Frame) => ({
+      psnr: psnrInside(image, truth.data, base.width, base.height, 0),
+      psnrCommonField: psnrInside(image, truth.data, base.width, base.height, margin),
+    });
+    for (const method of ['depthmap', 'pyramid'] as const) {
+      const aligned = await stack(wobbling.frames, 'similarity', method);
+      const errors = aligned.transforms.map((r, i) => {
+        const truth = wobbling.transforms[i];
+        return {
+          shiftPx: Math.hypot(r.transform.dx - truth.dx, r.transform.dy - truth.dy),
+          scale: Math.abs(r.transform.scale / truth.scale - 1),
+          source: r.source,
+        };
+      });
+      const row = {
+        frames,
+        method,
+        motion: MOTION,
+        still: score((await stack(still.frames, 'none', method)).image, still.truth),
+        aligned: score(aligned.image, wobbling.truth),
+        unaligned: score((await stack(wobbling.frames, 'none', method)).image, wobbling.truth),
+        estimate: {
+          maxShiftErrorPx: round(Math.max(...errors.map((e) => e.shiftPx))),
+          maxScaleErrorPercent: round(100 * Math.max(...errors.map((e) => e.scale))),
+          framesWithin01Px: errors.filter((e) => e.shiftPx <= 0.1).length,
+          chained: errors.filter((e) => e.source === 'chained').length,
+        },
+        commonFieldMarginPx: margin,
+      };
+      log(JSON.stringify(row));
+      rows.push(row);
+    }
+  }
+  return rows;
+}

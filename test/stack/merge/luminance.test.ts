@@ -1,0 +1,37 @@
+// The cells the focus measures read: the WebAssembly SIMD path for 8-bit RGB against the JavaScript
+// one (which a Uint16Array holding the same values takes), odd sizes included.
+import { describe, expect, it } from 'vitest';
+import { luminanceRows } from '../../../src/stack/merge/luminance.js';
+import { simdAvailable } from '../../../src/stack/align/simd-module.js';
+import { seeded } from '../../helpers/frames.js';
+
+describe.each([
+  { cell: 2, width: 37, height: 23 },
+  { cell: 2, width: 64, height: 16 },
+  { cell: 4, width: 45, height: 30 },
+  { cell: 4, width: 48, height: 32 },
+])('luminanceRows, RGB in $cell×$cell cells, $width×$height', ({ cell, width, height }) => {
+  const rnd = seeded(width * height + cell);
+  const bytes = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(256 * rnd()));
+  const cellsWide = Math.ceil(width / cell);
+  const cellRows = Math.ceil(height / cell);
+
+  function cells(data: Uint8Array | Uint16Array) {
+    const out = new Float32Array(cellsWide * cellRows);
+    const sum = new Float32Array(cellsWide * cellRows * 3);
+    luminanceRows({ data, width, height, channels: 3, maxValue: 255, cell }, 0, cellRows, out.subarray(0), {
+      sum,
+      from: 0,
+      to: cellRows,
+    });
+    return { out, sum };
+  }
+
+  it('gives the JavaScript path’s luminance and mean colour for every cell, edges included', () => {
+    expect(simdAvailable()).toBe(true);
+    const simd = cells(bytes);
+    const js = cells(Uint16Array.from(bytes));
+    for (let i = 0; i < simd.out.length; i++) expect(simd.out[i]).toBeCloseTo(js.out[i], 6);
+    for (let i = 0; i < simd.sum.length; i++) expect(simd.sum[i]).toBeCloseTo(js.sum[i], 3);
+  });
+});
