@@ -19,7 +19,7 @@ export interface Kernels {
   vertical(...args: number[]): void;
   padRows(...args: number[]): void;
   binLuminance(...args: number[]): void;
-  cellSums(...args: number[]): void;
+  cellLuminance(...args: number[]): void;
 }
 
 /** Where the build puts the module: dist/wasm, from dist/src/stack/align or from the sources. */

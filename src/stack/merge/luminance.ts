@@ -2,7 +2,7 @@
 // into cells of cell×cell pixels. Rows outside the image replicate the edge, so every row of cells
 // gets a full neighbourhood.
 
-import { SimdCellSums } from './simd-cells.js';
+import { SimdCellLuminance } from './simd-cells.js';
 
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
@@ -89,10 +89,10 @@ export function luminanceRows(
 
 let scratch = new Float32Array(0);
 // Per thread (each worker loads its own instance); undefined until first asked, null when unavailable.
-let cellKernels: SimdCellSums | null | undefined;
+let cellKernels: SimdCellLuminance | null | undefined;
 
-function simdCells(): SimdCellSums | null {
-  if (cellKernels === undefined) cellKernels = SimdCellSums.create();
+function simdCells(): SimdCellLuminance | null {
+  if (cellKernels === undefined) cellKernels = SimdCellLuminance.create();
   return cellKernels;
 }
 
@@ -111,19 +111,10 @@ function simdRgbCells(
   sum: Float32Array | null,
   so: number,
 ): void {
-  const { sums, done } = cellKernels!.sums(data, width, height, cell, cy);
+  const { luminance, colour, done } = cellKernels!.row(data, width, height, cell, cy, [r, g, b]);
+  out.set(luminance, o);
+  if (sum) for (let i = 0; i < 3 * done; i++) sum[so + i] += colour[i];
   const mean = 1 / (cell * cell);
-  for (let cx = 0; cx < done; cx++) {
-    const red = sums[4 * cx];
-    const green = sums[4 * cx + 1];
-    const blue = sums[4 * cx + 2];
-    out[o + cx] = red * r + green * g + blue * b;
-    if (sum) {
-      sum[so + 3 * cx] += red * mean;
-      sum[so + 3 * cx + 1] += green * mean;
-      sum[so + 3 * cx + 2] += blue * mean;
-    }
-  }
   // A partial last cell repeats the last column, as the generic path's clamping does.
   const cellsWide = Math.ceil(width / cell);
   const lastY = height - 1;

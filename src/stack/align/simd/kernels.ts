@@ -264,11 +264,24 @@ export function binLuminance(
 
 /**
  * The focus measure's cells (src/stack/merge/luminance.ts) for 8-bit RGB: `cell` (2 or 4) rows of
- * `width` pixels at `src` become, per whole cell, the sums of its R, G and B as f32 at out + 16·cell
- * (a fourth lane is scratch). `cells` whole cells; rows need 16 readable bytes past their end.
+ * `width` pixels at `src` become, per whole cell, its luminance Σ (r·R + g·G + b·B) as f32 at
+ * lum + 4·cell, and its mean R, G, B as f32 at colour + 12·cell (4 spare bytes after the last).
+ * `cells` whole cells; rows need 16 readable bytes past their end.
  */
-export function cellSums(src: usize, width: i32, cell: i32, cells: i32, out: usize): void {
+export function cellLuminance(
+  src: usize,
+  width: i32,
+  cell: i32,
+  cells: i32,
+  lum: usize,
+  colour: usize,
+  r: f32,
+  g: f32,
+  b: f32,
+): void {
   const rowBytes = <usize>(width * 3);
+  const weights = f32x4(r, g, b, 0);
+  const mean = f32x4.splat(<f32>1 / <f32>(cell * cell));
   if (cell == 4) {
     // R0 R1 R2 R3 G0 … B3 then zeros: pairwise sums give [R01 R23 G01 G23 B01 B23 0 0].
     const byChannel = v128(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1);
@@ -284,7 +297,7 @@ export function cellSums(src: usize, width: i32, cell: i32, cells: i32, out: usi
         acc,
         i16x8.extadd_pairwise_i8x16_u(i8x16.swizzle(v128.load(p + 3 * rowBytes), byChannel)),
       );
-      v128.store(out + <usize>(c << 4), f32x4.convert_i32x4_u(i32x4.extadd_pairwise_i16x8_u(acc)));
+      storeCell(f32x4.convert_i32x4_u(i32x4.extadd_pairwise_i16x8_u(acc)), weights, mean, lum, colour, c);
     }
     return;
   }
@@ -299,7 +312,24 @@ export function cellSums(src: usize, width: i32, cell: i32, cells: i32, out: usi
     // [Ra Ga Ba Rb | Gb Bb 0 0] as i32.
     const low = i32x4.extend_low_i16x8_u(acc);
     const high = i32x4.extend_high_i16x8_u(acc);
-    v128.store(out + <usize>(c << 4), f32x4.convert_i32x4_u(low));
-    v128.store(out + <usize>((c + 1) << 4), f32x4.convert_i32x4_u(v128.shuffle<i32>(low, high, 3, 4, 5, 6)));
+    storeCell(f32x4.convert_i32x4_u(low), weights, mean, lum, colour, c);
+    storeCell(
+      f32x4.convert_i32x4_u(v128.shuffle<i32>(low, high, 3, 4, 5, 6)),
+      weights,
+      mean,
+      lum,
+      colour,
+      c + 1,
+    );
   }
+}
+
+/** One cell's channel sums [R, G, B, ·]: its luminance, and its mean colour (16 bytes written, 12 kept). */
+function storeCell(sums: v128, weights: v128, mean: v128, lum: usize, colour: usize, c: i32): void {
+  const w = f32x4.mul(sums, weights);
+  store<f32>(
+    lum + ((<usize>c) << 2),
+    f32x4.extract_lane(w, 0) + f32x4.extract_lane(w, 1) + f32x4.extract_lane(w, 2),
+  );
+  v128.store(colour + <usize>(c * 12), f32x4.mul(sums, mean));
 }
