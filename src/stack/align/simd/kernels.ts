@@ -33,6 +33,7 @@ export function horizontal(
   const round = i32x4.splat(1 << (shift - 1));
   // Gathers each channel's four taps together: R0 R1 R2 R3 G0 … B3, then zeros.
   const byChannel = v128(0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11, -1, -1, -1, -1);
+  const packTwo = v128(0, 1, 2, 4, 5, 6, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   // Positions in fixed point with 24 fraction bits: stepping by a costs an add per pixel instead of a
   // float-to-integer conversion, and drifts by < 0.001 px across 8000 pixels.
   const step = <i64>(a * 16777216.0);
@@ -44,27 +45,51 @@ export function horizontal(
     let out = dst + <usize>(row * dstStride);
     // Rounded to the nearest 1/256 px: the rounding carries into the whole pixel.
     let position = <i64>Math.floor(b * 16777216.0) + 32768;
-    for (let x = 0; x < width; x++) {
-      const phase = <i32>((position >> 16) & 255);
-      let s = (position >> 24) - 1;
+    // Two pixels a step: their sums narrow together and leave in one 8-byte store.
+    let x = 0;
+    for (; x + 1 < width; x += 2) {
+      const a = pixelSums(srcRow, position, lowest64, highest64, table, byChannel);
       position += step;
-      s = s < lowest64 ? lowest64 : s > highest64 ? highest64 : s;
-      const pixels = i8x16.swizzle(v128.load(srcRow + <usize>(<i32>s * 3)), byChannel);
-      const w = table + <usize>(phase << 5);
-      const rg = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(pixels), v128.load(w));
-      const bz = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(pixels), v128.load(w, 16));
-      // rg = [R01, R23, G01, G23], bz = [B01, B23, 0, 0] → [R, G, B, 0].
-      const sum = i32x4.add(
-        i32x4.add(v128.shuffle<i32>(rg, bz, 0, 2, 4, 6), v128.shuffle<i32>(rg, bz, 1, 3, 5, 7)),
-        round,
+      const b = pixelSums(srcRow, position, lowest64, highest64, table, byChannel);
+      position += step;
+      const wide = i16x8.narrow_i32x4_s(
+        i32x4.shr_s(i32x4.add(a, round), shift),
+        i32x4.shr_s(i32x4.add(b, round), shift),
       );
-      const scaled = i32x4.shr_s(sum, shift);
-      const narrow = i16x8.narrow_i32x4_s(scaled, scaled);
-      // Writes R, G, B and a fourth byte that the next pixel overwrites (rows have a spare byte).
+      // [Ra Ga Ba · Rb Gb Bb ·] → Ra Ga Ba Rb Gb Bb: 6 bytes kept, 2 the next step overwrites.
+      const bytes = i8x16.swizzle(i8x16.narrow_i16x8_u(wide, wide), packTwo);
+      v128.store64_lane(out, bytes, 0);
+      out += 6;
+    }
+    if (x < width) {
+      const a = i32x4.shr_s(
+        i32x4.add(pixelSums(srcRow, position, lowest64, highest64, table, byChannel), round),
+        shift,
+      );
+      const narrow = i16x8.narrow_i32x4_s(a, a);
       v128.store32_lane(out, i8x16.narrow_i16x8_u(narrow, narrow), 0);
-      out += 3;
     }
   }
+}
+
+/** One output pixel of pass 1 before scaling: [ΣR, ΣG, ΣB, 0] over its four taps. */
+function pixelSums(
+  srcRow: usize,
+  position: i64,
+  lowest: i64,
+  highest: i64,
+  table: usize,
+  byChannel: v128,
+): v128 {
+  const phase = <i32>((position >> 16) & 255);
+  let s = (position >> 24) - 1;
+  s = s < lowest ? lowest : s > highest ? highest : s;
+  const pixels = i8x16.swizzle(v128.load(srcRow + <usize>(<i32>s * 3)), byChannel);
+  const w = table + <usize>(phase << 5);
+  const rg = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(pixels), v128.load(w));
+  const bz = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(pixels), v128.load(w, 16));
+  // rg = [R01, R23, G01, G23], bz = [B01, B23, 0, 0] → [R, G, B, 0].
+  return i32x4.add(v128.shuffle<i32>(rg, bz, 0, 2, 4, 6), v128.shuffle<i32>(rg, bz, 1, 3, 5, 7));
 }
 
 /**
