@@ -208,7 +208,8 @@ function gitCommit(): string {
 
 async function loadHistory(): Promise<BenchRecord[]> {
   const dir = join('bench', 'results');
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('quality-')).sort();
+  // This bench's records are named by their date alone; the other benches prefix theirs (quality-, daemon-, …).
+  const names = (await readdir(dir)).filter((n) => /^\d.*\.json$/.test(n)).sort();
   return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(dir, n), 'utf8')) as BenchRecord));
 }
 

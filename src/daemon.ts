@@ -13,6 +13,7 @@ import { createServices } from './services.js';
 import { JobStore } from './store/job-store.js';
 import { recoverJobs } from './store/recovery.js';
 import { applyRetention } from './store/retention.js';
+import { setBackgroundWork } from './thread-priority.js';
 
 export interface Daemon {
   url: string;
@@ -32,6 +33,8 @@ export async function startDaemon(
   config: Config,
   logger: Logger = pino({ name: 'stackscope' }),
 ): Promise<Daemon> {
+  // Stacking and rendering threads yield to the API thread: a status request is answered at once.
+  setBackgroundWork(true);
   const stateDir = join(config.dataDir, 'state');
   await mkdir(stateDir, { recursive: true });
   const lock = await lockRig(stateDir, 'stackscope serve');

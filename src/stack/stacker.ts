@@ -8,6 +8,7 @@
 // workers merge frame k.
 import { availableParallelism } from 'node:os';
 import { StackscopeError } from '../errors.js';
+import { backgroundWork } from '../thread-priority.js';
 import { coverageIntervals } from './align/coverage.js';
 import type { WarpSpec } from './align/resample.js';
 import { IDENTITY, type FrameTransform } from './align/transform.js';
@@ -254,6 +255,7 @@ export class Stacker {
       switchMargin: o.switchMargin ?? DEFAULT_SWITCH_MARGIN,
       index,
       count: this.pool.size,
+      background: backgroundWork(),
     }));
     this.geometry = geometry;
     this.buffers = buffers;

@@ -38,6 +38,8 @@ export interface WorkerInit {
   switchMargin: number;
   index: number;
   count: number;
+  /** Lower this thread's priority (thread-priority.ts: on in the daemon). */
+  background: boolean;
 }
 
 /** Rows measured at a time: small enough that the scratch stays in cache, large enough that halo recomputation is cheap. */
@@ -289,15 +291,16 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   return steps;
 }
 
-// Stacking takes every idle cycle but yields to the API thread (status, downloads) when the cores are busy.
-lowerThreadPriority();
 const port = parentPort!;
 let steps: Record<string, Step> | null = null;
 
 port.on('message', (msg: Record<string, number> & { op: string; id: number }) => {
   try {
-    if (msg.op === 'init') steps = createSteps(msg as unknown as WorkerInit);
-    else {
+    if (msg.op === 'init') {
+      // In the daemon, stacking takes every idle cycle but yields to the API thread (status, downloads).
+      if ((msg as unknown as WorkerInit).background) lowerThreadPriority();
+      steps = createSteps(msg as unknown as WorkerInit);
+    } else {
       const step = steps?.[msg.op];
       if (!step) throw new Error(steps ? `unknown step '${msg.op}'` : `step '${msg.op}' before init`);
       step(msg);
