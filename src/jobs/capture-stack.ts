@@ -1,5 +1,5 @@
 // Runs one capture-and-stack: for each planned plane, move, settle, capture, and merge the frame into
-// the incremental stacker while the stage moves on to the next plane; then write the results.
+// the stacker while the stage moves on to the next plane and the frame's record is written; then the results.
 import { StackscopeError } from '../errors.js';
 import type { AlignmentReport } from '../stack/align/aligner.js';
 import { FrameStacker, type FrameStackerOptions, type FrameStackerResult } from '../stack/frame-stacker.js';
@@ -7,8 +7,14 @@ import { decodeFile } from '../stack/io.js';
 import { writeStackOutputs, type StackOutputPaths } from '../stack/outputs.js';
 import type { CapturedFrame, CaptureSettings, Rig } from '../rig/types.js';
 import type { Frame } from '../stack/types.js';
+import { RecordKeeper } from './record-keeper.js';
 
-/** Where a job keeps its frames and results, and how it records them (the store, in the daemon). */
+/**
+ * Where a job keeps its frames and results, and how it records them (the store, in the daemon). The
+ * records land behind the capture loop: frameCaptured(k) is asked for once frameCaptured(k − 1) has
+ * resolved, frameStacked(k) once frameCaptured(k) has; frameStacked calls may overlap a frameCaptured
+ * one and must be applied in the order asked (the store's per-job queue does that).
+ */
 export interface CaptureStackSink {
   /** Called before each capture: may refuse (e.g. DISK_FULL) to stop the stack cleanly. */
   beforeCapture?(index: number): Promise<void>;
@@ -19,6 +25,8 @@ export interface CaptureStackSink {
     record: { file: string; stageUm: number; capturedAt: string; exposure?: CapturedFrame['exposure'] },
   ): Promise<void>;
   frameStacked(index: number, alignment: AlignmentReport): Promise<void>;
+  /** Lands every record asked for so far now, rather than when the sink would (a lazy one's delay). */
+  flush?(): Promise<void>;
   /**
    * The running composite after a frame was merged (depthmap only), for a live preview. It is a view
    * of shared memory: encode it before resolving. Skipped while a previous preview is still encoding.
@@ -41,10 +49,17 @@ export interface CaptureStackOptions {
 
 export interface CaptureStackResult {
   result: FrameStackerResult;
+  /** Per step (index = frame) unless a single number; ms. */
   timings: {
     captureMs: number[];
+    /** The move and the settle time after it. */
     moveMs: number[];
+    /** Waiting for the stacker to take the previous frame. */
     stackWaitMs: number[];
+    /** Waiting, after the move, for the record two frames back to land (what was not hidden). */
+    recordWaitMs: number[];
+    /** The loop's own time: the step's wall time less moveMs, captureMs and stackWaitMs. */
+    ownMs: number[];
     finishMs: number;
     encodeMs: number;
     totalMs: number;
@@ -57,26 +72,52 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
   const startUm = stage.position().um;
   const total = o.planes.length;
   const stacker = new FrameStacker(o.stack);
-  const timings = { captureMs: [] as number[], moveMs: [] as number[], stackWaitMs: [] as number[] };
+  const timings = {
+    captureMs: [] as number[],
+    moveMs: [] as number[],
+    stackWaitMs: [] as number[],
+    recordWaitMs: [] as number[],
+    ownMs: [] as number[],
+  };
+  // Progress counts records that landed: what the manifest says, not what is still on its way.
   let captured = 0;
   let stacked = 0;
   let channels: 1 | 3 | undefined;
+  const records = new RecordKeeper();
+  /**
+   * Each frame's capture record. They are asked for one after another, each once the one before has
+   * landed, so after a failed one no later frame is listed; a frame's merge record follows its own.
+   */
+  const capturedRecords: Promise<void>[] = [];
   // The merge of frame k runs while the stage moves to k + 1. At most one frame is in flight: a slow
   // stacker holds the capture back rather than letting decoded frames pile up in memory.
   let inFlight: Promise<void> = Promise.resolve();
   let previewing: Promise<void> | null = null;
+  let stageStopped = false;
   const stackFrame = async (index: number, file: string): Promise<void> => {
-    const frame = await decodeFile(file, { channels });
+    let frame: Frame;
+    try {
+      frame = await decodeFile(file, { channels });
+    } catch (error) {
+      // A frame its record refused (cut short) fails to decode too: the record's error names the cause.
+      await capturedRecords[index];
+      throw error;
+    }
     channels ??= frame.channels;
     const report = await stacker.add(frame, file);
-    await o.sink.frameStacked(index, report);
-    stacked++;
-    o.onProgress?.({ captured, stacked, total });
+    records.track(
+      capturedRecords[index]
+        .then(() => o.sink.frameStacked(index, report))
+        .then(() => {
+          stacked++;
+          o.onProgress?.({ captured, stacked, total });
+        }),
+    );
     // A preview must never hold the capture back: one at a time, dropped when busy.
     const preview = o.sink.preview && !previewing ? stacker.previewFrame() : null;
     if (preview && o.sink.preview) {
       previewing = o.sink
-        .preview(preview, stacked)
+        .preview(preview, index + 1)
         .catch(() => {})
         .finally(() => {
           previewing = null;
@@ -87,35 +128,61 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     await camera.open(o.camera);
     const extension = o.camera.encoding === 'png' ? 'png' : 'jpg';
     for (let i = 0; i < total; i++) {
+      const stepStarted = performance.now();
       throwIfAborted(o.signal);
+      records.throwIfFailed();
       let t0 = performance.now();
-      const position = await stage.moveTo(o.planes[i], { signal: o.signal });
+      let position;
+      try {
+        position = await stage.moveTo(o.planes[i], { signal: o.signal });
+      } catch (error) {
+        // Stopped from outside (POST /api/stage/stop): the stage stays where the user stopped it.
+        stageStopped = isCancel(error) && !o.signal?.aborted;
+        throw error;
+      }
       await sleep(o.settleMs, o.signal);
       timings.moveMs.push(performance.now() - t0);
+      // Frame i − 1's record is written while the stage moves and frame i is taken; frame i is taken
+      // only once frame i − 2's has landed. A failed record (disk full, a frame cut short) thus stops
+      // the stack at the next step, and at most one record is ever behind.
+      t0 = performance.now();
+      if (i >= 2) await capturedRecords[i - 2];
+      timings.recordWaitMs.push(performance.now() - t0);
+      records.throwIfFailed();
       await o.sink.beforeCapture?.(i);
       t0 = performance.now();
       const file = o.sink.framePath(i, extension);
       const shot = await camera.capture(file, { signal: o.signal });
       timings.captureMs.push(performance.now() - t0);
-      await o.sink.frameCaptured(i, {
+      const entry = {
         file,
         stageUm: position.um,
         capturedAt: new Date().toISOString(),
         exposure: shot.exposure,
-      });
-      captured++;
-      o.onProgress?.({ captured, stacked, total });
+      };
+      const record = (capturedRecords[i - 1] ?? Promise.resolve()).then(() => o.sink.frameCaptured(i, entry));
+      capturedRecords[i] = record;
+      records.track(
+        record.then(() => {
+          captured++;
+          o.onProgress?.({ captured, stacked, total });
+        }),
+      );
       t0 = performance.now();
       await inFlight;
       timings.stackWaitMs.push(performance.now() - t0);
       inFlight = stackFrame(i, file);
       // An error surfaces at the next await of inFlight; until then it must not count as unhandled.
       inFlight.catch(() => {});
+      timings.ownMs.push(
+        performance.now() - stepStarted - timings.moveMs[i] - timings.captureMs[i] - timings.stackWaitMs[i],
+      );
     }
     await inFlight;
     await previewing;
     const result = await stacker.finish();
     const encodeMs = await writeStackOutputs(result, o.sink.outputs);
+    await records.drain();
     return {
       result,
       timings: { ...timings, finishMs: result.finishMs, encodeMs, totalMs: performance.now() - started },
@@ -123,10 +190,19 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
   } finally {
     await inFlight.catch(() => {});
     await previewing;
+    // No record may land after the job has ended (the manager writes its status next). Once the
+    // capture records have settled every merge record has been asked for: flush writes them all.
+    await Promise.allSettled(capturedRecords);
+    await o.sink.flush?.().catch(() => {});
+    await records.settle();
     await stacker.close().catch(() => {});
     await camera.close().catch(() => {});
-    if (o.returnToStart) await stage.moveTo(startUm).catch(() => {});
+    if (o.returnToStart && !stageStopped) await stage.moveTo(startUm).catch(() => {});
   }
+}
+
+function isCancel(error: unknown): boolean {
+  return error instanceof StackscopeError && error.code === 'CANCELLED';
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

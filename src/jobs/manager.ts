@@ -242,14 +242,24 @@ export class JobManager implements JobsFacade {
 
   /**
    * The job ended but its last status could not be written (disk full, I/O error). The daemon must
-   * carry on: the manifest keeps its previous status until the job is cancelled or recovered.
+   * carry on: the job is failed in memory at once (GET shows it), and the store writes that again
+   * until there is room; a restart before then finds it unfinished, and recovery interrupts it.
    */
-  private statusNotSaved(job: Current, error: unknown): void {
+  private async statusNotSaved(job: Current, error: unknown): Promise<void> {
+    const message = (error as Error).message;
     this.logger?.error(
       { err: error, job: job.id },
-      `job ${job.id} ended, but its status could not be saved: ${(error as Error).message}`,
+      `job ${job.id} ended, but its status could not be saved: ${message}`,
     );
-    this.deps.bus.emit({ type: 'job', id: job.id, status: 'failed' });
+    const code = error instanceof StackscopeError ? error.code : 'INTERNAL';
+    const failed = await this.deps.store
+      .keepUnsaved(job.id, (m) => {
+        m.status = 'failed';
+        m.finishedAt ??= new Date().toISOString();
+        m.error = { code, message: `the job ended, but its status could not be saved: ${message}` };
+      })
+      .catch(() => undefined);
+    this.deps.bus.emit({ type: 'job', id: job.id, status: 'failed', progress: failed?.progress });
     this.showError();
   }
 
@@ -269,13 +279,17 @@ export class JobManager implements JobsFacade {
       await this.finish(job.id, 'done', outcome);
       rig.indicator.show('idle');
     } catch (error) {
+      const aborted = job.controller.signal.aborted;
       const reason = job.controller.signal.reason as StackscopeError | undefined;
-      const cancelled =
-        job.controller.signal.aborted && error instanceof StackscopeError && error.code === 'CANCELLED';
-      if (cancelled && this.stopping) {
+      // Also a stop of the stage from outside (POST /api/stage/stop) mid-move: the user's own stop.
+      const cancelled = error instanceof StackscopeError && error.code === 'CANCELLED';
+      if (cancelled && aborted && this.stopping) {
         await this.finish(job.id, 'interrupted', { note: reason?.message ?? 'the daemon stopped' });
       } else if (cancelled) {
-        await this.finish(job.id, 'cancelled', { note: reason?.message ?? 'cancelled' });
+        const note = aborted
+          ? (reason?.message ?? 'cancelled')
+          : `the stage was stopped during the job: ${error.message}`;
+        await this.finish(job.id, 'cancelled', { note });
       } else {
         const e =
           error instanceof StackscopeError

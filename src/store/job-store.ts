@@ -1,8 +1,19 @@
 // Job folders on disk (dataDir/jobs/<id>/: manifest.json, frames/, results): create, read, update
-// one at a time per job, list newest first, delete. Ids are checked before any path is built.
+// one at a time per job (changes queued behind a write share the next one), list newest first, delete.
 import { join } from 'node:path';
 import { BadArgumentError, InputError, StackscopeError } from '../errors.js';
 import { checkFrameFile } from './frame-check.js';
+import { JobQueues } from './job-queue.js';
+import { UnsavedManifests } from './unsaved-manifests.js';
+import {
+  applyBatch,
+  applyChange,
+  describeIssue,
+  serialiseManifest as serialise,
+  type ChangeOutcome,
+  type ManifestChange,
+  type ManifestMutator,
+} from './manifest-changes.js';
 import { FRAMES_DIR, JobLayout, MANIFEST_FILE, idStamp } from './job-layout.js';
 import {
   JOB_ID_PATTERN,
@@ -31,6 +42,10 @@ import {
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
+/** How often a manifest that could not be written (disk full) is tried again, ms. */
+const UNSAVED_RETRY_MS = 5000;
+
+export type { ManifestMutator } from './manifest-changes.js';
 
 export class JobNotFoundError extends StackscopeError {
   readonly jobId: string;
@@ -58,6 +73,8 @@ export interface JobStoreOptions {
   fs?: StoreFs;
   /** Wall clock for ids and timestamps (default: the system clock). */
   now?: () => Date;
+  /** How often a manifest kept in memory by keepUnsaved is written again, ms (default 5 s). */
+  unsavedRetryMs?: number;
 }
 
 export interface NewJob {
@@ -75,15 +92,14 @@ export interface JobPage {
   next?: string;
 }
 
-/** Changes a copy of the manifest in place, or returns a replacement; may be async. */
-export type ManifestMutator = (draft: Manifest) => void | Manifest | Promise<void | Manifest>;
-
 export class JobStore extends JobLayout {
   readonly fs: StoreFs;
   readonly logger?: StoreLogger;
   readonly now: () => Date;
-  /** Tail of each job's chain of reads-modify-writes; one link at a time per job. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Each job's reads-modify-writes, one at a time, batched behind a write. */
+  private readonly queues = new JobQueues((id, changes) => this.commit(id, changes));
+  /** Manifests that could not be written (disk full): read from here, written again until they land. */
+  private readonly unsaved: UnsavedManifests;
   private lastId = '';
 
   private constructor(options: JobStoreOptions) {
@@ -91,6 +107,12 @@ export class JobStore extends JobLayout {
     this.fs = options.fs ?? defaultFs;
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
+    this.unsaved = new UnsavedManifests({
+      retryMs: options.unsavedRetryMs ?? UNSAVED_RETRY_MS,
+      write: (id, manifest) => writeFileDurable(this.fs, this.manifestPath(id), serialise(manifest)),
+      enqueue: (id, attempt) => this.queues.task(id, attempt),
+      logger: this.logger,
+    });
   }
 
   static async open(options: JobStoreOptions): Promise<JobStore> {
@@ -149,11 +171,37 @@ export class JobStore extends JobLayout {
 
   /**
    * Read-modify-write of one job's manifest. Updates of one job run one after another in call
-   * order, so none is lost; a mutator that throws leaves the manifest as it was.
+   * order, so none is lost; a mutator that throws leaves the manifest as it was. Updates asked for
+   * while an earlier one is being written go to disk together in the next write. A lazy update
+   * (progress that may lag) starts no write of its own: it rides with the job's next one, or is
+   * written after LAZY_CHANGE_MS.
    */
-  async update(id: string, mutator: ManifestMutator): Promise<Manifest> {
+  async update(id: string, mutator: ManifestMutator, options: { lazy?: boolean } = {}): Promise<Manifest> {
+    return this.queues.change(this.checkId(id), { mutate: mutator }, options);
+  }
+
+  /** Resolves once every update of job `id` asked for so far, lazy ones too, is on disk (or refused). */
+  async flush(id: string): Promise<void> {
+    await this.queues.task(this.checkId(id), async () => undefined);
+  }
+
+  /**
+   * A job's last word when it cannot be written (the disk is full): the change is kept in memory, so
+   * get and list show it at once, and written again every unsavedRetryMs (and with the job's next
+   * update) until it lands. Until then a restart finds the job unfinished and recovery interrupts it.
+   */
+  async keepUnsaved(id: string, mutator: ManifestMutator): Promise<Manifest> {
     const checked = this.checkId(id);
-    return this.serialised(checked, () => this.modify(checked, mutator));
+    return this.queues.task(checked, async () => {
+      const next = await applyChange(checked, await this.read(checked), mutator);
+      await this.unsaved.keep(checked, next);
+      return next;
+    });
+  }
+
+  /** True while a change of job `id` is kept in memory only (see keepUnsaved). */
+  isUnsaved(id: string): boolean {
+    return this.unsaved.has(id);
   }
 
   /** Newest first; `before` is the `next` of the previous page. Unreadable manifests are skipped. */
@@ -190,7 +238,7 @@ export class JobStore extends JobLayout {
   /** Removes a job's folder; refuses while the job is capturing or stacking (JOB_ACTIVE). */
   async delete(id: string): Promise<void> {
     const checked = this.checkId(id);
-    await this.serialised(checked, async () => {
+    await this.queues.task(checked, async () => {
       const manifest = await this.read(checked);
       if (isActive(manifest.status)) throw new JobActiveError(checked, manifest.status, 'delete');
       // Renamed away first, so the job vanishes at once; a crash mid-removal leaves a temp folder.
@@ -198,6 +246,7 @@ export class JobStore extends JobLayout {
       try {
         await this.fs.rename(this.jobDir(checked), doomed);
         await syncDir(this.fs, this.jobsDir);
+        this.unsaved.forget(checked);
         await this.fs.rm(doomed, { recursive: true, force: true });
       } catch (error) {
         if (isMissing(error)) throw new JobNotFoundError(checked);
@@ -209,6 +258,7 @@ export class JobStore extends JobLayout {
   /**
    * Records a frame whose file the caller has finished writing in frames/: checks it is whole,
    * fsyncs it and its folder, then lists it, so the manifest never names a frame a crash could lose.
+   * Takes its place in the job's queue at once: an update asked for after it comes after it.
    */
   async addFrame(id: string, frame: FrameEntry): Promise<Manifest> {
     const checked = this.checkId(id);
@@ -216,26 +266,33 @@ export class JobStore extends JobLayout {
     if (!parsed.success) throw new BadArgumentError(`frame: ${describeIssue(parsed.error.issues[0])}`);
     const entry = parsed.data;
     const path = this.frameFile(checked, entry.file);
-    const check = await checkFrameFile(this.fs, path);
-    if (!check.ok) throw new InputError('INPUT_UNREADABLE', path, check.reason);
-    try {
-      await syncFile(this.fs, path);
-      await syncDir(this.fs, this.framesDir(checked));
-    } catch (error) {
-      throw writeError(path, error);
-    }
-    return this.update(checked, (draft) => {
-      if (draft.frames.some((f) => f.index === entry.index)) {
-        throw new BadArgumentError(`job ${checked} already has frame ${entry.index}`);
+    const prepare = async () => {
+      const check = await checkFrameFile(this.fs, path);
+      if (!check.ok) throw new InputError('INPUT_UNREADABLE', path, check.reason);
+      try {
+        await syncFile(this.fs, path);
+        await syncDir(this.fs, this.framesDir(checked));
+      } catch (error) {
+        throw writeError(path, error);
       }
-      draft.frames.push(entry);
-      draft.frames.sort((a, b) => a.index - b.index);
-      draft.progress.captured = draft.frames.length;
+    };
+    return this.queues.change(checked, {
+      prepare,
+      mutate: (draft) => {
+        if (draft.frames.some((f) => f.index === entry.index)) {
+          throw new BadArgumentError(`job ${checked} already has frame ${entry.index}`);
+        }
+        draft.frames.push(entry);
+        draft.frames.sort((a, b) => a.index - b.index);
+        draft.progress.captured = draft.frames.length;
+      },
     });
   }
 
-  /** Reads and checks a job's manifest (id already checked). */
+  /** Reads and checks a job's manifest (id already checked); one kept by keepUnsaved comes from memory. */
   async read(id: string): Promise<Manifest> {
+    const kept = this.unsaved.get(id);
+    if (kept) return kept;
     const path = this.manifestPath(id);
     let text: string;
     try {
@@ -258,32 +315,21 @@ export class JobStore extends JobLayout {
     return parsed.manifest;
   }
 
-  /** Runs `task` after every earlier task of the same job has settled. */
-  private serialised<T>(id: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const run = previous.then(task);
-    const tail = run.catch(() => undefined);
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return run;
-  }
-
-  /** The read-modify-write itself; callers hold the job's place in its queue. */
-  private async modify(id: string, mutator: ManifestMutator): Promise<Manifest> {
-    const current = await this.read(id);
-    const draft = structuredClone(current);
-    const returned: unknown = await mutator(draft);
-    // `(m) => m.progress.captured++` returns a number, not a manifest: that means "changed in place".
-    const next = typeof returned === 'object' && returned !== null ? returned : draft;
-    const checked = manifestSchema.safeParse(next);
-    if (!checked.success) {
-      throw new BadArgumentError(`update of job ${id}: ${describeIssue(checked.error.issues[0])}`);
+  /**
+   * One batch of the job's queue: each change applied in turn to a copy (a refused one leaves the
+   * manifest as it was), then one durable write for all. A failed write refuses every change.
+   */
+  private async commit(id: string, changes: ManifestChange[]): Promise<ChangeOutcome[]> {
+    const { manifest, outcomes } = await applyBatch(id, await this.read(id), changes);
+    if (!outcomes.some((o) => o.ok)) return outcomes;
+    try {
+      await writeFileDurable(this.fs, this.manifestPath(id), serialise(manifest));
+    } catch (error) {
+      return outcomes.map((o) => (o.ok ? { ok: false, error } : o));
     }
-    if (checked.data.id !== id) throw new BadArgumentError(`update of job ${id} may not change its id`);
-    await writeFileDurable(this.fs, this.manifestPath(id), serialise(checked.data));
-    return checked.data;
+    // Written on top of what was kept in memory: that has landed too.
+    this.unsaved.forget(id);
+    return outcomes;
   }
 
   /** Sortable and unique within this process: ids of one second count up from a random start. */
@@ -294,12 +340,4 @@ export class JobStore extends JobLayout {
     this.lastId = `${stamp}-${suffix.toString(16).padStart(4, '0')}`;
     return this.lastId;
   }
-}
-
-function serialise(manifest: Manifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-
-function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
-  return `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`;
 }

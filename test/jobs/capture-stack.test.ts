@@ -1,8 +1,11 @@
+// captureAndStack on the simulated microscope: every plane moved to, captured and merged; cancel
+// between planes; the frame records written behind the loop, in order, a failed one stopping the stack.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rigSchema } from '../../src/config/schema.js';
+import { StackscopeError } from '../../src/errors.js';
 import { captureAndStack, type CaptureStackSink } from '../../src/jobs/capture-stack.js';
 import { planFocusPositions } from '../../src/jobs/plan.js';
 import { openSimulatedRig, type SimulatedRig } from '../../src/rig/simulated/rig.js';
@@ -117,5 +120,117 @@ describe('captureAndStack on the simulated microscope', () => {
     expect(rig.stage.position().um).toBeCloseTo(startUm, 3);
     const frames = (await readdir(dir)).filter((f) => f.startsWith('frame_'));
     expect(frames).toHaveLength(3);
+  });
+
+  it('writes a frame record while the stage moves on and the next frame is taken, one behind, in order', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
+    rig = await openSimulatedRig(config, { stateDir: dir });
+    const { sink } = sinkIn(dir);
+    const log: string[] = [];
+    const { stage, camera } = rig;
+    const planes = [900, 910, 920, 930];
+    let moves = 0;
+    let captures = 0;
+    // A record lands only once the next frame has been taken (or after 2 s, should the loop wait for
+    // it before that capture: the order checks below then fail rather than hang).
+    const captureStarts = planes.map(() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    });
+    const landsAfterNextCapture = (i: number) =>
+      i + 1 < planes.length
+        ? Promise.race([captureStarts[i + 1].promise, new Promise((resolve) => setTimeout(resolve, 2000))])
+        : Promise.resolve();
+    const { timings } = await captureAndStack({
+      rig: {
+        stage: new Proxy(stage, {
+          get: (target, key) =>
+            key === 'moveTo'
+              ? (um: number, options?: { signal?: AbortSignal }) => {
+                  log.push(`move ${moves++}`);
+                  return target.moveTo(um, options);
+                }
+              : (Reflect.get(target, key, target) as unknown),
+        }),
+        camera: {
+          description: camera.description,
+          open: (settings) => camera.open(settings),
+          close: () => camera.close(),
+          capture: (file, options) => {
+            log.push(`capture ${captures}`);
+            captureStarts[captures++]?.resolve();
+            return camera.capture(file, options);
+          },
+        },
+      },
+      planes,
+      settleMs: 0,
+      camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+      stack: { threads: 1 },
+      sink: {
+        ...sink,
+        frameCaptured: async (i) => {
+          await landsAfterNextCapture(i);
+          log.push(`recorded ${i}`);
+        },
+        frameStacked: async (i) => {
+          log.push(`stacked ${i}`);
+        },
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      // Frame i's record lands after the move to the next plane and its capture have started...
+      expect(log.indexOf(`move ${i + 1}`)).toBeLessThan(log.indexOf(`recorded ${i}`));
+      expect(log.indexOf(`capture ${i + 1}`)).toBeLessThan(log.indexOf(`recorded ${i}`));
+    }
+    // ...but before the capture after that: never more than one record behind.
+    for (let i = 0; i < 2; i++)
+      expect(log.indexOf(`capture ${i + 2}`)).toBeGreaterThan(log.indexOf(`recorded ${i}`));
+    // Records land in order, and a frame's merge is recorded only after its capture record.
+    expect(log.filter((l) => l.startsWith('recorded'))).toEqual([
+      'recorded 0',
+      'recorded 1',
+      'recorded 2',
+      'recorded 3',
+    ]);
+    for (let i = 0; i < 4; i++)
+      expect(log.indexOf(`stacked ${i}`)).toBeGreaterThan(log.indexOf(`recorded ${i}`));
+    expect(timings.ownMs).toHaveLength(4);
+    expect(timings.recordWaitMs).toHaveLength(4);
+    expect(timings.ownMs.every((ms) => ms >= 0)).toBe(true);
+  });
+
+  it('fails the stack at the next step when a record fails, with that error; no record lands after', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
+    rig = await openSimulatedRig(config, { stateDir: dir });
+    const { sink, events } = sinkIn(dir);
+    let returned = false;
+    const run = captureAndStack({
+      rig,
+      planes: [900, 910, 920, 930, 940, 950, 960, 970],
+      settleMs: 0,
+      camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+      stack: { threads: 1 },
+      sink: {
+        ...sink,
+        frameCaptured: async (i, record) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (i === 1) throw new StackscopeError('DISK_FULL', 'cannot write manifest.json: the disk is full');
+          await sink.frameCaptured(i, record);
+          if (returned) events.push(`late record ${i}`);
+        },
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'DISK_FULL' });
+    returned = true;
+    // Frame 1's record failed before or while frame 2 was taken: frame 3 never was, and no record
+    // after the failed one was asked for (a frame 2 would be on disk, not listed).
+    const frames = (await readdir(dir)).filter((f) => f.startsWith('frame_')).sort();
+    expect(frames.slice(0, 2)).toEqual(['frame_000.jpg', 'frame_001.jpg']);
+    expect(frames.length).toBeLessThanOrEqual(3);
+    expect(events.filter((e) => e.startsWith('captured'))).toEqual(['captured 0 at 900.00']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events.filter((e) => e.startsWith('late'))).toEqual([]);
   });
 });

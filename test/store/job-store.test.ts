@@ -1,9 +1,10 @@
-// JobStore round trips: create, get, update (serialised per job), list (paginated, newest first),
-// delete, addFrame, and the durable-write protocol seen through a recording file system.
+// JobStore round trips: create, get, update (serialised per job, batched behind a write, lazy), list
+// (paginated, newest first), delete, addFrame, and the durable-write protocol seen through a recording fs.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LAZY_CHANGE_MS } from '../../src/store/job-queue.js';
 import { JobStore } from '../../src/store/job-store.js';
 import { JOB_ID_PATTERN, manifestSchema } from '../../src/store/manifest.js';
 import { fakeClock, makeTempDir, recordingFs, removeTempDir, tinyImage } from './store-helpers.js';
@@ -164,6 +165,91 @@ describe('update', () => {
     expect(writes[2].path).toBe(manifest);
     expect(writes[3].path).toBe(jobDir);
     expect(readdirSync(jobDir).sort()).toEqual(['frames', 'manifest.json']);
+  });
+});
+
+describe('update: group commit', () => {
+  it('writes changes asked for while a write is on its way together, each seeing the one before', async () => {
+    const { fs, calls } = recordingFs();
+    const watched = await JobStore.open({ dataDir, fs, now: clock.now });
+    const job = await watched.create({ kind: 'capture' });
+    calls.length = 0;
+    const first = watched.update(job.id, (m) => void (m.label = 'first'));
+    // Asked for in one later turn: they queue behind the first write and share the next one.
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 10 }, () => watched.update(job.id, (m) => void m.progress.captured++));
+    const results = await Promise.all([first, ...rest]);
+    expect(results.map((m) => m.progress.captured)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(results.every((m) => m.label === 'first')).toBe(true);
+    const manifestWrites = calls.filter((c) => c.op === 'rename-to' && c.path.endsWith('manifest.json'));
+    expect(manifestWrites).toHaveLength(2);
+    expect(onDisk(job.id)).toMatchObject({ label: 'first', progress: { captured: 10 } });
+  });
+
+  it('refuses only the change that fails in a shared write; the others land', async () => {
+    const job = await store.create({ kind: 'capture' });
+    const good = store.update(job.id, (m) => void (m.label = 'kept'));
+    const bad = store.update(job.id, () => {
+      throw new Error('runner bug');
+    });
+    const invalid = store.update(job.id, (m) => void (m.results.image = '../x'));
+    const after = store.update(job.id, (m) => void m.progress.stacked++);
+    await expect(bad).rejects.toThrow('runner bug');
+    await expect(invalid).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    expect((await good).label).toBe('kept');
+    expect(await after).toMatchObject({ label: 'kept', progress: { stacked: 1 }, results: {} });
+    expect(onDisk(job.id)).toEqual(await after);
+  });
+
+  it('lets a lazy update ride with the next write; alone it lands after LAZY_CHANGE_MS, or on flush', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { fs, calls } = recordingFs();
+      const watched = await JobStore.open({ dataDir, fs, now: clock.now });
+      const job = await watched.create({ kind: 'capture' });
+      const writes = () =>
+        calls.filter((c) => c.op === 'rename-to' && c.path.endsWith('manifest.json')).length;
+      calls.length = 0;
+      const turns = async (n: number) => {
+        for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      const lazy = watched.update(job.id, (m) => void m.progress.stacked++, { lazy: true });
+      await turns(5);
+      expect(writes()).toBe(0);
+      const next = await watched.update(job.id, (m) => void (m.label = 'next'));
+      expect((await lazy).progress.stacked).toBe(1);
+      expect(writes()).toBe(1);
+      expect(next).toMatchObject({ label: 'next', progress: { stacked: 1 } });
+
+      const flushed = watched.update(job.id, (m) => void m.progress.stacked++, { lazy: true });
+      await watched.flush(job.id);
+      expect((await flushed).progress.stacked).toBe(2);
+      expect(writes()).toBe(2);
+
+      const alone = watched.update(job.id, (m) => void m.progress.stacked++, { lazy: true });
+      await vi.advanceTimersByTimeAsync(LAZY_CHANGE_MS - 1);
+      expect(writes()).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await alone).progress.stacked).toBe(3);
+      expect(onDisk(job.id).progress.stacked).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('puts addFrame in the queue when it is called: an update asked for after it sees the frame', async () => {
+    const job = await store.create({ kind: 'capture', total: 1 });
+    await writeFile(store.framePath(job.id, 0, 'jpg'), await tinyImage('jpeg'));
+    const added = store.addFrame(job.id, { index: 0, file: 'frame-0000.jpg' });
+    const aligned = await store.update(job.id, (m) => {
+      const frame = m.frames.find((f) => f.index === 0);
+      if (!frame) throw new Error('the frame is not listed yet');
+      frame.alignment = { dx: 1 };
+      m.progress.stacked = 1;
+    });
+    await added;
+    expect(aligned.frames).toEqual([{ index: 0, file: 'frame-0000.jpg', alignment: { dx: 1 } }]);
+    expect(onDisk(job.id).progress).toMatchObject({ captured: 1, stacked: 1 });
   });
 });
 

@@ -16,6 +16,11 @@ const accepted = z.object({ id: z.string(), status: z.string() });
 // The manifest is the job's public record; its inner shapes are documented in docs/api.md.
 const manifest = z.looseObject({ id: z.string(), status: z.string() });
 
+/** Routes whose body may be left out (fastify passes a missing body on as null; the schema is nullish). */
+export const OPTIONAL_BODIES: readonly { path: string; method: 'post' }[] = [
+  { path: '/api/stacks/{id}/restack', method: 'post' },
+];
+
 function summary(m: Manifest) {
   const { frames, ...rest } = m;
   return { ...rest, frameCount: frames.length };

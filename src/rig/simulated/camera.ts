@@ -5,10 +5,7 @@ import sharp from 'sharp';
 import type { SimulatedConfig } from '../../config/schema.js';
 import { StackscopeError } from '../../errors.js';
 import type { Camera, CapturedFrame, CaptureSettings, MoveOptions } from '../types.js';
-import { createDefocusRenderer, type DefocusRenderer } from './defocus.js';
-import { warpFrame } from './motion.js';
-import { gaussian, hashSeed, mulberry32 } from './prng.js';
-import { makeScene } from './scene.js';
+import { RenderThread } from './render-thread.js';
 
 export interface SimulatedCameraOptions {
   config: SimulatedConfig;
@@ -20,33 +17,35 @@ export class SimulatedCamera implements Camera {
   readonly description: string;
   private readonly config: SimulatedConfig;
   private readonly focusUm: () => number;
-  private renderer: DefocusRenderer | null = null;
+  /**
+   * Renders on a worker thread: a 5 MP frame is ~0.5 s of JavaScript, which on the main thread would
+   * hold every API request back for as long.
+   */
+  private readonly thread: RenderThread;
   private settings: CaptureSettings | null = null;
   private frames = 0;
 
   constructor({ config, focusUm }: SimulatedCameraOptions) {
     this.config = config;
     this.focusUm = focusUm;
+    this.thread = new RenderThread(config);
     this.description = `simulated camera ${config.width}×${config.height} (specimen ${config.specimenBaseUm}–${config.specimenBaseUm + config.depthRangeUm} µm)`;
   }
 
+  /** The render thread's id during a session, null outside one. */
+  get renderThreadId(): number | null {
+    return this.thread.threadId;
+  }
+
   async open(settings: CaptureSettings): Promise<void> {
+    // The scene and its blur levels are built once (seconds at 5 MP), on the render thread.
+    await this.thread.start();
     this.settings = settings;
-    // The scene and its blur levels are built once per process: a few hundred ms at 1 MP.
-    this.renderer ??= createDefocusRenderer(
-      makeScene({
-        width: this.config.width,
-        height: this.config.height,
-        seed: this.config.seed,
-        depthRangeUm: this.config.depthRangeUm,
-      }),
-      { blurPxPerUm: this.config.blurPxPerUm, noise: this.config.noise },
-    );
   }
 
   async capture(file: string, options: MoveOptions = {}): Promise<CapturedFrame> {
     const started = performance.now();
-    if (!this.settings || !this.renderer)
+    if (!this.settings)
       throw new StackscopeError(
         'CAMERA_FAILED',
         'capture() before open(): the camera session is not started',
@@ -61,21 +60,7 @@ export class SimulatedCamera implements Camera {
         'CAMERA_FAILED',
         `simulated camera crashed on capture ${index + 1} (rig.simulated.faults.crashEvery = ${crashEvery})`,
       );
-    let frame = this.renderer.render(focus - this.config.specimenBaseUm, {
-      seed: hashSeed(this.config.seed, index),
-    });
-    const { wobblePx, breathingPerUm } = this.config;
-    if (wobblePx > 0 || breathingPerUm > 0) {
-      // Wobble is a property of the stage position (the same step lands the same way), breathing
-      // grows with the distance from the specimen's base.
-      const rng = mulberry32(hashSeed(this.config.seed, Math.round(focus * 100)));
-      frame = warpFrame(frame, {
-        dx: wobblePx * gaussian(rng),
-        dy: wobblePx * gaussian(rng),
-        scale: 1 + breathingPerUm * (focus - this.config.specimenBaseUm),
-        rotationDeg: 0,
-      });
-    }
+    const frame = await this.thread.render(focus, index);
     const image = sharp(frame.data, {
       raw: { width: frame.width, height: frame.height, channels: frame.channels },
     });
@@ -105,8 +90,10 @@ export class SimulatedCamera implements Camera {
     };
   }
 
+  /** Ends the session and the render thread; the scene waits in memory for the next session. */
   async close(): Promise<void> {
     this.settings = null;
+    await this.thread.stop();
   }
 }
 

@@ -26,6 +26,11 @@ export interface DefocusOptions {
   transfer?: Transfer;
   /** Base of the per-frame noise seeds. Default scene.seed. */
   seed?: number;
+  /**
+   * Levels an earlier renderer of the same scene and options built (its levelArrays()), taken over
+   * instead of blurred again; entries of the wrong length are ignored and built when needed.
+   */
+  levels?: readonly Uint16Array[];
 }
 
 export interface RenderFrameOptions {
@@ -51,6 +56,8 @@ export interface DefocusRenderer {
   builtSigmas(): number[];
   /** Bytes held by the built levels. */
   levelBytes(): number;
+  /** The level arrays, one per ladder step (empty where not built yet), to hand to a later renderer. */
+  levelArrays(): readonly Uint16Array[];
   render(focusUm: number, frameOpts?: RenderFrameOptions): Frame;
 }
 
@@ -296,7 +303,10 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   const baseSeed = opts.seed ?? scene.seed;
   const ladder = blurLadder(sigma0, opts.maxSigma ?? 16);
   const top = ladder[ladder.length - 1];
-  const levels: Uint16Array[] = ladder.map(() => EMPTY);
+  const levels: Uint16Array[] = ladder.map((_, i) => {
+    const reused = opts.levels?.[i];
+    return reused && reused.length === n * channels ? reused : EMPTY;
+  });
   // Quantised sigma → level index, so the per-pixel search is one lookup plus at most one step.
   const Q = 32;
   const levelOf = new Uint8Array(Math.ceil(top * Q) + 2);
@@ -405,6 +415,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     prepare: (focus) => buildLevels([...new Set(focus.flatMap(neededFor))]),
     builtSigmas: () => ladder.filter((_, i) => levels[i] !== EMPTY),
     levelBytes: () => levels.reduce((sum, l) => sum + l.byteLength, 0),
+    levelArrays: () => levels,
     render,
   };
 }

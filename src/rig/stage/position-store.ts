@@ -1,7 +1,7 @@
-// Keeps the focus stage's position across restarts in one small JSON file, written atomically, with a
-// "moving" record before every move so a run killed mid-move is known to have left the position uncertain.
+// Keeps the focus stage's position across restarts in one small JSON file, written atomically: a durable
+// "moving" record before every move (a run killed mid-move leaves the position uncertain), and a lazy "idle" one after.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { StackscopeError } from '../../errors.js';
@@ -36,6 +36,25 @@ const movingRecord = z.object({
 const positionRecord = z.discriminatedUnion('state', [idleRecord, movingRecord]);
 type PositionRecord = z.infer<typeof positionRecord>;
 
+/** The file calls the store makes; tests pass a wrapper to count or fail them. */
+export interface PositionFs {
+  mkdir: typeof nodeFs.mkdir;
+  open: typeof nodeFs.open;
+  readFile: typeof nodeFs.readFile;
+  rename: typeof nodeFs.rename;
+  unlink: typeof nodeFs.unlink;
+}
+
+export interface PositionStoreOptions {
+  now?: () => number;
+  fs?: PositionFs;
+  /** How long a lazy "idle" record waits for the next move to supersede it before it is written, ms. */
+  idleDelayMs?: number;
+}
+
+/** Long enough to span the gap between the moves of a stack, short enough that an idle stage is soon saved. */
+export const IDLE_SAVE_DELAY_MS = 1000;
+
 /** µm for messages: enough decimals for a microstep, no float noise. */
 const formatUm = (um: number) => String(Number(um.toFixed(4)));
 
@@ -46,19 +65,25 @@ function describeError(error: unknown): string {
 export class PositionStore {
   readonly path: string;
   private readonly now: () => number;
+  private readonly fs: PositionFs;
+  private readonly idleDelayMs: number;
   /** Writes run one after another, so the file always ends with the newest record. */
   private queue: Promise<void> = Promise.resolve();
+  /** An "idle" record not written yet: a move soon after makes it moot (see saveAtLater). */
+  private deferred: { record: PositionRecord; timer: NodeJS.Timeout; settle: () => void } | null = null;
 
-  constructor(path: string, options: { now?: () => number } = {}) {
+  constructor(path: string, options: PositionStoreOptions = {}) {
     this.path = path;
     this.now = options.now ?? Date.now;
+    this.fs = options.fs ?? nodeFs;
+    this.idleDelayMs = options.idleDelayMs ?? IDLE_SAVE_DELAY_MS;
   }
 
   /** Never throws: whatever is wrong with the file becomes an uncertain position with the reason. */
   async load(): Promise<RestoredPosition> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = (await this.fs.readFile(this.path, 'utf8')) as string;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? `${this.path} does not exist` : describeError(error);
@@ -83,11 +108,12 @@ export class PositionStore {
     }
 
     if (record.state === 'moving') {
-      // Where a move stopped is unknown; its start is the last place the stage was known to be.
+      // Where a move stopped is unknown; its start is the last place the stage was known to be. The
+      // "idle" record after a move is written lazily, so a run may also have ended just after one.
       return {
         um: record.fromUm,
         certain: false,
-        uncertainReason: `the last run ended during a move from ${formatUm(record.fromUm)} to ${formatUm(record.toUm)} µm; ${ACTION}`,
+        uncertainReason: `the last run ended during a move from ${formatUm(record.fromUm)} to ${formatUm(record.toUm)} µm (or before its end was saved); ${ACTION}`,
       };
     }
     return record.certain
@@ -99,12 +125,61 @@ export class PositionStore {
         };
   }
 
-  /** Call before the motor turns: if the run dies before saveAt, the next start knows. */
+  /**
+   * Call before the motor turns; resolves once the record is durable, so if the run dies during the
+   * move the next start knows. It supersedes an "idle" record still waiting to be written.
+   */
   saveMoving(fromUm: number, toUm: number): Promise<void> {
+    this.dropDeferred();
     return this.write({ version: FORMAT_VERSION, state: 'moving', fromUm, toUm, savedAt: this.timestamp() });
   }
 
+  /** Saves where the stage is, durably, now (a declared position, a stop, close). */
   saveAt(position: RestoredPosition): Promise<void> {
+    this.dropDeferred();
+    return this.write(this.idleRecord(position));
+  }
+
+  /**
+   * Saves where a move ended, but only once no other move has followed for idleDelayMs (or on flush):
+   * in a stack the next move's "moving" record replaces it, so it is never written at all. Until it
+   * lands the file still says "moving", so a crash meanwhile restarts uncertain: safe, if pessimistic.
+   * Resolves once written, or once superseded.
+   */
+  saveAtLater(position: RestoredPosition): Promise<void> {
+    this.dropDeferred();
+    return new Promise<void>((resolve, reject) => {
+      const record = this.idleRecord(position);
+      const timer = setTimeout(() => {
+        this.deferred = null;
+        this.write(record).then(resolve, reject);
+      }, this.idleDelayMs);
+      // A pending record never keeps the process alive: not landing is the safe outcome.
+      timer.unref();
+      this.deferred = { record, timer, settle: resolve };
+    });
+  }
+
+  /** Writes a deferred record now, then resolves once every write asked for so far is on disk. */
+  async flush(): Promise<void> {
+    const deferred = this.deferred;
+    if (deferred) {
+      this.deferred = null;
+      clearTimeout(deferred.timer);
+      const written = this.write(deferred.record);
+      written.then(deferred.settle, deferred.settle);
+    }
+    await this.queue.catch(() => undefined);
+  }
+
+  private dropDeferred(): void {
+    if (!this.deferred) return;
+    clearTimeout(this.deferred.timer);
+    this.deferred.settle();
+    this.deferred = null;
+  }
+
+  private idleRecord(position: RestoredPosition): PositionRecord {
     const record: PositionRecord = {
       version: FORMAT_VERSION,
       state: 'idle',
@@ -113,12 +188,7 @@ export class PositionStore {
       savedAt: this.timestamp(),
     };
     if (!position.certain && position.uncertainReason) record.uncertainReason = position.uncertainReason;
-    return this.write(record);
-  }
-
-  /** Resolves once every write asked for so far is on disk. */
-  async flush(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    return record;
   }
 
   private timestamp(): string {
@@ -140,17 +210,17 @@ export class PositionStore {
     const dir = dirname(this.path);
     const temp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      await mkdir(dir, { recursive: true });
-      const file = await open(temp, 'w', 0o644);
+      await this.fs.mkdir(dir, { recursive: true });
+      const file = await this.fs.open(temp, 'w', 0o644);
       try {
         await file.writeFile(`${text}\n`, 'utf8');
         await file.sync();
       } finally {
         await file.close();
       }
-      await rename(temp, this.path);
+      await this.fs.rename(temp, this.path);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await this.fs.unlink(temp).catch(() => undefined);
       throw new StackscopeError(
         'OUTPUT_FAILED',
         `cannot save the stage position to ${this.path}: ${describeError(error)}`,
@@ -163,7 +233,7 @@ export class PositionStore {
   private async syncDirectory(dir: string): Promise<void> {
     // Some file systems refuse fsync on a directory; the rename has happened, so this is best effort.
     try {
-      const handle = await open(dir, 'r');
+      const handle = await this.fs.open(dir, 'r');
       try {
         await handle.sync();
       } finally {

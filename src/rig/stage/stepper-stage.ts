@@ -6,7 +6,7 @@ import { StackscopeError } from '../../errors.js';
 import type { FocusStage, MoveOptions, StageEvent, StageLimits, StagePosition } from '../types.js';
 import type { StepperBackend, StepRun } from './backend.js';
 import { planHoming, planStepIntervals, type RampProfile } from './planner.js';
-import { PositionStore, type RestoredPosition } from './position-store.js';
+import { PositionStore, type PositionFs, type RestoredPosition } from './position-store.js';
 
 export interface StepperStageOptions {
   backend: StepperBackend;
@@ -15,6 +15,8 @@ export interface StepperStageOptions {
   statePath?: string;
   logger?: Logger;
   now?: () => number;
+  /** The position file's file system calls (tests count or fail them); default node:fs/promises. */
+  positionFs?: PositionFs;
 }
 
 const ACTION = 'home the stage or set its position';
@@ -45,11 +47,11 @@ export class StepperStage implements FocusStage {
 
   /** Prefer StepperStage.open, which also restores the saved position. */
   constructor(options: StepperStageOptions) {
-    const { backend, config, statePath, logger, now } = options;
+    const { backend, config, statePath, logger, now, positionFs } = options;
     this.backend = backend;
     this.config = config;
     this.logger = logger;
-    this.store = statePath === undefined ? undefined : new PositionStore(statePath, { now });
+    this.store = statePath === undefined ? undefined : new PositionStore(statePath, { now, fs: positionFs });
     this.stepUm = 1000 / config.stepsPerMm;
     this.limits = Object.freeze({ minUm: config.minUm, maxUm: config.maxUm });
     // A limit that is not a whole number of steps admits only the steps strictly inside it.
@@ -274,9 +276,13 @@ export class StepperStage implements FocusStage {
         if (outcome === 'done') this.emit({ type: 'move-end', position: this.position() });
         if (outcome === 'stopped') this.emit({ type: 'stopped', position: this.position() });
         // A failed write leaves the "moving" record: the next start then says the position is uncertain.
-        await this.store?.saveAt(this.position()).catch((error: unknown) => {
+        const logFailure = (error: unknown) => {
           this.logger?.error({ err: error }, 'could not save the stage position after a move');
-        });
+        };
+        // Where a normal move ended is saved lazily: in a stack the next move's "moving" record
+        // replaces it, so each step costs one durable write, not two. A stop is saved at once.
+        if (outcome === 'done') void this.store?.saveAtLater(this.position()).catch(logFailure);
+        else await this.store?.saveAt(this.position()).catch(logFailure);
       }
     }
   }

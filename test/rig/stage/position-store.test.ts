@@ -1,12 +1,36 @@
 // Checks the stage position file: saved positions come back certain, a "moving" record left by a crash
-// comes back uncertain with its reason, missing and corrupt files never throw, and writes are atomic.
+// comes back uncertain with its reason, missing and corrupt files never throw, writes are atomic, and
+// the lazy "idle" record after a move: uncertain if it never landed, certain after a flush or a pause.
 
+import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StackscopeError } from '../../../src/errors.js';
-import { PositionStore } from '../../../src/rig/stage/position-store.js';
+import { IDLE_SAVE_DELAY_MS, PositionStore, type PositionFs } from '../../../src/rig/stage/position-store.js';
+
+/** The real file system, counting durable writes (renames onto the state file) and fsyncs. */
+function countingFs() {
+  const counts = { writes: 0, fsyncs: 0 };
+  const fs: PositionFs = {
+    ...nodeFs,
+    rename: (async (from: string, to: string) => {
+      await nodeFs.rename(from, to);
+      counts.writes++;
+    }) as PositionFs['rename'],
+    open: (async (...args: Parameters<typeof nodeFs.open>) => {
+      const handle = await nodeFs.open(...args);
+      const sync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        counts.fsyncs++;
+        await sync();
+      };
+      return handle;
+    }) as PositionFs['open'],
+  };
+  return { fs, counts };
+}
 
 let dir: string;
 let path: string;
@@ -17,6 +41,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -49,7 +74,7 @@ describe('PositionStore', () => {
     const loaded = await new PositionStore(path).load();
     expect(loaded.certain).toBe(false);
     expect(loaded.uncertainReason).toBe(
-      'the last run ended during a move from 100 to 37.5 µm; home the stage or set its position',
+      'the last run ended during a move from 100 to 37.5 µm (or before its end was saved); home the stage or set its position',
     );
     expect(loaded.um).toBe(100);
   });
@@ -123,5 +148,74 @@ describe('PositionStore', () => {
     expect((error as StackscopeError).code).toBe('OUTPUT_FAILED');
     expect((error as Error).message).toContain(impossible);
     expect((await readdir(dir)).sort()).toEqual(['blocker']);
+  });
+});
+
+describe('PositionStore: the lazy "idle" record after a move', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+
+  it('restarts uncertain when the run dies between the "moving" record of a move and its idle record', async () => {
+    const store = new PositionStore(path);
+    await store.saveAt({ um: 100, certain: true });
+    await store.saveMoving(100, 250);
+    void store.saveAtLater({ um: 250, certain: true });
+    // The process dies here, before the delay is over: the idle record never lands.
+    const restarted = await new PositionStore(path).load();
+    expect(restarted).toMatchObject({ um: 100, certain: false });
+    expect(restarted.uncertainReason).toMatch(
+      /during a move from 100 to 250 µm \(or before its end was saved\)/,
+    );
+  });
+
+  it('is certain after a normal close (flush), without waiting for the delay', async () => {
+    const store = new PositionStore(path);
+    await store.saveMoving(100, 250);
+    const landed = store.saveAtLater({ um: 250, certain: true });
+    await store.flush();
+    await landed;
+    expect(await new PositionStore(path).load()).toEqual({ um: 250, certain: true });
+  });
+
+  it('writes the idle record once the stage has stood still for the delay', async () => {
+    const store = new PositionStore(path);
+    await store.saveMoving(0, 40);
+    const landed = store.saveAtLater({ um: 40, certain: true });
+    await vi.advanceTimersByTimeAsync(IDLE_SAVE_DELAY_MS - 1);
+    expect((await store.load()).certain).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await landed;
+    expect(await store.load()).toEqual({ um: 40, certain: true });
+  });
+
+  it('a burst of N moves costs N + 1 durable writes, not 2N, and ends certain where it stopped', async () => {
+    const { fs, counts } = countingFs();
+    const store = new PositionStore(path, { fs });
+    const moves = 12;
+    const superseded: Promise<void>[] = [];
+    for (let i = 0; i < moves; i++) {
+      await store.saveMoving(i * 10, (i + 1) * 10);
+      superseded.push(store.saveAtLater({ um: (i + 1) * 10, certain: true }));
+    }
+    // Each "moving" record was durable before its move: a file fsync and a folder fsync apiece.
+    expect(counts.writes).toBe(moves);
+    expect(counts.fsyncs).toBe(2 * moves);
+    await store.flush();
+    await Promise.all(superseded);
+    expect(counts.writes).toBe(moves + 1);
+    expect(await new PositionStore(path).load()).toEqual({ um: moves * 10, certain: true });
+  });
+
+  it('a declared position (saveAt) is durable at once and replaces a pending idle record', async () => {
+    const { fs, counts } = countingFs();
+    const store = new PositionStore(path, { fs });
+    void store.saveAtLater({ um: 5, certain: true });
+    await store.saveAt({ um: 7, certain: true });
+    expect(counts.writes).toBe(1);
+    await vi.advanceTimersByTimeAsync(2 * IDLE_SAVE_DELAY_MS);
+    await store.flush();
+    expect(counts.writes).toBe(1);
+    expect(await store.load()).toEqual({ um: 7, certain: true });
   });
 });

@@ -1,6 +1,8 @@
 // Checks the stepper focus stage: soft limits no request can pass (property test over a seeded request
 // stream), backlash taken up upwards, stop/abort with exact positions, driver enable, persistence, homing.
 
+import { readFileSync } from 'node:fs';
+import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { stageSchema, type StageConfig } from '../../../src/config/schema.js';
 import { StackscopeError } from '../../../src/errors.js';
 import { SimulatedMotor } from '../../../src/rig/simulated/motor.js';
 import { mulberry32 } from '../../../src/rig/simulated/prng.js';
+import type { PositionFs } from '../../../src/rig/stage/position-store.js';
 import { StepperStage } from '../../../src/rig/stage/stepper-stage.js';
 import type { StageEvent } from '../../../src/rig/types.js';
 import { RecordingStepper } from '../../fakes/recording-stepper.js';
@@ -395,12 +398,63 @@ describe('persistence', () => {
     expect(stage.position().uncertainReason).toMatch(/^no saved position/);
   });
 
-  it('is certain at the same position after a clean move and a restart', async () => {
+  it('is certain at the same position after a clean move, a close and a restart', async () => {
     const first = await openStage();
     await first.setPosition(100);
     await first.moveTo(250.4);
+    await first.close();
     const second = await openStage();
     expect(second.position()).toEqual({ um: 250, steps: 250, certain: true });
+  });
+
+  it('restarts uncertain when killed after a move but before its end was saved (lazily)', async () => {
+    const first = await openStage();
+    await first.setPosition(100);
+    await first.moveTo(250);
+    // No close, and less than a second later: the process dies, the "moving" record is what is left.
+    const second = await openStage();
+    expect(second.position()).toMatchObject({ um: 100, certain: false });
+    expect(second.position().uncertainReason).toMatch(/from 100 to 250 µm \(or before its end was saved\)/);
+    await first.close();
+  });
+
+  it('makes each "moving" record durable before the first step, and a stack cost one write per move', async () => {
+    const counts = { writes: 0, fsyncs: 0 };
+    const positionFs: PositionFs = {
+      ...nodeFs,
+      rename: (async (from: string, to: string) => {
+        await nodeFs.rename(from, to);
+        counts.writes++;
+      }) as PositionFs['rename'],
+      open: (async (...args: Parameters<typeof nodeFs.open>) => {
+        const handle = await nodeFs.open(...args);
+        const sync = handle.sync.bind(handle);
+        handle.sync = async () => {
+          await sync();
+          counts.fsyncs++;
+        };
+        return handle;
+      }) as PositionFs['open'],
+    };
+    const backend = new RecordingStepper({ startSteps: 100 });
+    const seenAtFirstStep: { state: string; writes: number; fsyncs: number }[] = [];
+    backend.gate = () => {
+      const saved = JSON.parse(readFileSync(statePath, 'utf8')) as { state: string };
+      seenAtFirstStep.push({ state: saved.state, ...counts });
+      return undefined;
+    };
+    const stage = await StepperStage.open({ backend, config: stageConfig(), statePath, positionFs });
+    await stage.setPosition(100);
+    const planes = [110, 120, 130, 140, 150, 160, 170, 180];
+    for (const um of planes) await stage.moveTo(um);
+    // Before every run of steps the file said "moving", fsynced and its folder fsynced.
+    expect(seenAtFirstStep.map((s) => s.state)).toEqual(planes.map(() => 'moving'));
+    expect(seenAtFirstStep.map((s) => s.writes)).toEqual(planes.map((_, i) => i + 2));
+    expect(seenAtFirstStep.map((s) => s.fsyncs)).toEqual(planes.map((_, i) => 2 * (i + 2)));
+    await stage.close();
+    // setPosition, one "moving" record per move, the position on close: not two writes per move.
+    expect(counts.writes).toBe(planes.length + 2);
+    expect((await openStage()).position()).toEqual({ um: 180, steps: 180, certain: true });
   });
 
   it('is uncertain, with the reason, after a crash mid-move (the "moving" record left behind)', async () => {
@@ -416,7 +470,7 @@ describe('persistence', () => {
       steps: 100,
       certain: false,
       uncertainReason:
-        'the last run ended during a move from 100 to 300 µm; home the stage or set its position',
+        'the last run ended during a move from 100 to 300 µm (or before its end was saved); home the stage or set its position',
     });
   });
 
