@@ -163,16 +163,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page, on a daemon with the simul
     const caption = page.locator('.live-frame .caption');
     await eventually(() => caption.textContent(), 20_000).toMatch(/^Latest result: browser stack/);
     await eventually(() => page.locator('.message').filter({ hasText: 'finished' }).isVisible()).toBe(true);
+    const frame = page.locator('.live-frame img.frame');
+    await eventually(() => frame.getAttribute('src')).toMatch(/\/result\.jpg$/);
+    // Taken first, so a failure below does not take the later tests (which open this job) with it.
+    jobId = /\/api\/stacks\/([^/]+)\//.exec((await frame.getAttribute('src')) ?? '')?.[1] ?? '';
+    expect(await frame.evaluate(naturalWidth)).toBe(320);
     const seen = (await page.evaluate('window.seen')) as string[];
     const captured = seen.map((s) => /captured (\d)\/7/.exec(s)?.[1]).filter(Boolean);
     expect(new Set(captured).size).toBeGreaterThanOrEqual(3);
-    // The first frame while nothing is merged yet, then the stack as it grows (a depthmap job).
-    expect(seen.some((s) => /\/frames\/0$/.test(s))).toBe(true);
+    // The first frame while nothing is merged yet, then the stack as it grows (a depthmap job). On a
+    // loaded machine the first capture's and the first merge's events can arrive together, and the
+    // page then goes straight to the stack of one frame.
+    expect(seen.some((s) => /\/frames\/0$/.test(s) || /\/preview\.jpg\?merged=1$/.test(s))).toBe(true);
     expect(seen.some((s) => /\/preview\.jpg\?merged=[1-7]$/.test(s))).toBe(true);
-    const frame = page.locator('.live-frame img.frame');
-    await eventually(() => frame.getAttribute('src')).toMatch(/\/result\.jpg$/);
-    expect(await frame.evaluate(naturalWidth)).toBe(320);
-    jobId = /\/api\/stacks\/([^/]+)\//.exec((await frame.getAttribute('src')) ?? '')?.[1] ?? '';
     expect((await api<{ status: string }>(`/api/stacks/${jobId}`)).status).toBe('done');
     await shot(page, 'live');
     await page.close();
