@@ -114,34 +114,11 @@ function simdRgbCells(
   const { luminance, colour, done } = cellKernels!.row(data, width, height, cell, cy, [r, g, b]);
   out.set(luminance, o);
   if (sum) for (let i = 0; i < 3 * done; i++) sum[so + i] += colour[i];
-  const mean = 1 / (cell * cell);
-  // A partial last cell repeats the last column, as the generic path's clamping does.
-  const cellsWide = Math.ceil(width / cell);
-  const lastY = height - 1;
-  const lastPixel = (width - 1) * 3;
-  for (let cx = done; cx < cellsWide; cx++) {
-    let red = 0;
-    let green = 0;
-    let blue = 0;
-    for (let dy = 0; dy < cell; dy++) {
-      const rowStart = Math.min(lastY, cy * cell + dy) * width * 3;
-      for (let dx = 0; dx < cell; dx++) {
-        const s = rowStart + Math.min(lastPixel, (cx * cell + dx) * 3);
-        red += data[s];
-        green += data[s + 1];
-        blue += data[s + 2];
-      }
-    }
-    out[o + cx] = red * r + green * g + blue * b;
-    if (sum) {
-      sum[so + 3 * cx] += red * mean;
-      sum[so + 3 * cx + 1] += green * mean;
-      sum[so + 3 * cx + 2] += blue * mean;
-    }
-  }
+  // The cells the kernel leaves (a partial last one, an odd 2×2 one) by the JavaScript path.
+  binnedRgbCells(data, width, height, cell, cy, r, g, b, out, o, sum, so, done);
 }
 
-/** RGB bins of any size (4×4 for 8 MP and more): per-cell channel sums, then luminance and colour. */
+/** RGB bins of any size (4×4 for 8 MP and more), cells from `firstCell` on: per-cell channel sums, then luminance and colour. */
 function binnedRgbCells(
   data: Uint8Array | Uint16Array,
   width: number,
@@ -155,6 +132,7 @@ function binnedRgbCells(
   o: number,
   sum: Float32Array | null,
   so: number,
+  firstCell = 0,
 ): void {
   const cellsWide = Math.ceil(width / cell);
   const full = Math.floor(width / cell);
@@ -165,7 +143,7 @@ function binnedRgbCells(
   const lastPixel = (width - 1) * 3;
   for (let dy = 0; dy < cell; dy++) {
     const rowStart = Math.min(lastY, cy * cell + dy) * width * 3;
-    for (let cx = 0, s = rowStart; cx < full; cx++) {
+    for (let cx = firstCell, s = rowStart + firstCell * cell * 3; cx < full; cx++) {
       let red = 0;
       let green = 0;
       let blue = 0;
@@ -179,7 +157,7 @@ function binnedRgbCells(
       acc[3 * cx + 2] += blue;
     }
     // A partial last cell repeats the last column, as the generic path's clamping does.
-    for (let cx = full; cx < cellsWide; cx++) {
+    for (let cx = Math.max(full, firstCell); cx < cellsWide; cx++) {
       for (let dx = 0; dx < cell; dx++) {
         const s = rowStart + Math.min(lastPixel, (cx * cell + dx) * 3);
         acc[3 * cx] += data[s];
@@ -189,7 +167,7 @@ function binnedRgbCells(
     }
   }
   const mean = 1 / (cell * cell);
-  for (let cx = 0; cx < cellsWide; cx++) {
+  for (let cx = firstCell; cx < cellsWide; cx++) {
     const red = acc[3 * cx];
     const green = acc[3 * cx + 1];
     const blue = acc[3 * cx + 2];

@@ -8,6 +8,7 @@ import { seeded } from '../../helpers/frames.js';
 describe.each([
   { cell: 2, width: 37, height: 23 },
   { cell: 2, width: 64, height: 16 },
+  { cell: 2, width: 38, height: 9 },
   { cell: 4, width: 45, height: 30 },
   { cell: 4, width: 48, height: 32 },
 ])('luminanceRows, RGB in $cell×$cell cells, $width×$height', ({ cell, width, height }) => {
