@@ -2,35 +2,13 @@
 // comes back uncertain with its reason, missing and corrupt files never throw, writes are atomic, and
 // the lazy "idle" record after a move: uncertain if it never landed, certain after a flush or a pause.
 
-import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StackscopeError } from '../../../src/errors.js';
-import { IDLE_SAVE_DELAY_MS, PositionStore, type PositionFs } from '../../../src/rig/stage/position-store.js';
-
-/** The real file system, counting durable writes (renames onto the state file) and fsyncs. */
-function countingFs() {
-  const counts = { writes: 0, fsyncs: 0 };
-  const fs: PositionFs = {
-    ...nodeFs,
-    rename: (async (from: string, to: string) => {
-      await nodeFs.rename(from, to);
-      counts.writes++;
-    }) as PositionFs['rename'],
-    open: (async (...args: Parameters<typeof nodeFs.open>) => {
-      const handle = await nodeFs.open(...args);
-      const sync = handle.sync.bind(handle);
-      handle.sync = async () => {
-        counts.fsyncs++;
-        await sync();
-      };
-      return handle;
-    }) as PositionFs['open'],
-  };
-  return { fs, counts };
-}
+import { IDLE_SAVE_DELAY_MS, PositionStore } from '../../../src/rig/stage/position-store.js';
+import { countingPositionFs } from '../../helpers/counting-fs.js';
 
 let dir: string;
 let path: string;
@@ -190,7 +168,7 @@ describe('PositionStore: the lazy "idle" record after a move', () => {
   });
 
   it('a burst of N moves costs N + 1 durable writes, not 2N, and ends certain where it stopped', async () => {
-    const { fs, counts } = countingFs();
+    const { fs, counts } = countingPositionFs();
     const store = new PositionStore(path, { fs });
     const moves = 12;
     const superseded: Promise<void>[] = [];
@@ -208,7 +186,7 @@ describe('PositionStore: the lazy "idle" record after a move', () => {
   });
 
   it('a declared position (saveAt) is durable at once and replaces a pending idle record', async () => {
-    const { fs, counts } = countingFs();
+    const { fs, counts } = countingPositionFs();
     const store = new PositionStore(path, { fs });
     void store.saveAtLater({ um: 5, certain: true });
     await store.saveAt({ um: 7, certain: true });

@@ -2,7 +2,6 @@
 // stream), backlash taken up upwards, stop/abort with exact positions, driver enable, persistence, homing.
 
 import { readFileSync } from 'node:fs';
-import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +10,10 @@ import { stageSchema, type StageConfig } from '../../../src/config/schema.js';
 import { StackscopeError } from '../../../src/errors.js';
 import { SimulatedMotor } from '../../../src/rig/simulated/motor.js';
 import { mulberry32 } from '../../../src/rig/simulated/prng.js';
-import type { PositionFs } from '../../../src/rig/stage/position-store.js';
 import { StepperStage } from '../../../src/rig/stage/stepper-stage.js';
 import type { StageEvent } from '../../../src/rig/types.js';
 import { RecordingStepper } from '../../fakes/recording-stepper.js';
+import { countingPositionFs } from '../../helpers/counting-fs.js';
 
 /** 1 µm per step, limits 0–500 µm, 10 µm backlash: step counts read as µm. */
 function stageConfig(overrides: Partial<StageConfig> = {}): StageConfig {
@@ -419,23 +418,7 @@ describe('persistence', () => {
   });
 
   it('makes each "moving" record durable before the first step, and a stack cost one write per move', async () => {
-    const counts = { writes: 0, fsyncs: 0 };
-    const positionFs: PositionFs = {
-      ...nodeFs,
-      rename: (async (from: string, to: string) => {
-        await nodeFs.rename(from, to);
-        counts.writes++;
-      }) as PositionFs['rename'],
-      open: (async (...args: Parameters<typeof nodeFs.open>) => {
-        const handle = await nodeFs.open(...args);
-        const sync = handle.sync.bind(handle);
-        handle.sync = async () => {
-          await sync();
-          counts.fsyncs++;
-        };
-        return handle;
-      }) as PositionFs['open'],
-    };
+    const { fs: positionFs, counts } = countingPositionFs();
     const backend = new RecordingStepper({ startSteps: 100 });
     const seenAtFirstStep: { state: string; writes: number; fsyncs: number }[] = [];
     backend.gate = () => {
