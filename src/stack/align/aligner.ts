@@ -57,7 +57,7 @@ export class FrameAligner {
   private reference: SmallFrame | null = null;
   private previous: { small: SmallFrame; transform: FrameTransform; trusted: boolean } | null = null;
   private lastGood: FrameTransform = IDENTITY;
-  private readonly binner = SimdLuminanceBinner.create();
+  private readonly binner: SimdLuminanceBinner | null;
   private geometry = { width: 0, height: 0, factor: 1, ox: 0, oy: 0 };
 
   constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
@@ -65,6 +65,8 @@ export class FrameAligner {
     this.size = size;
     this.similarity = mode === 'similarity' ? createSimilarityEstimator(size) : null;
     this.translation = mode === 'translation' ? createPhaseCorrelator(size) : null;
+    // Only an aligning stack downscales frames: an unaligned one never loads the module here.
+    this.binner = this.enabled ? SimdLuminanceBinner.create() : null;
   }
 
   get enabled(): boolean {
