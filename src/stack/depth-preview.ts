@@ -36,21 +36,11 @@ function lut(): Uint8Array {
   return viridisLut;
 }
 
-/** Depth (fractional frame index) and confidence (0–255) into an 8-bit RGB preview. */
-export function depthPreview(
-  depth: Float32Array,
-  confidence: Uint8Array,
-  width: number,
-  height: number,
-  frames: number,
-): Frame {
-  const data = new Uint8Array(width * height * 3);
-  colourPixels(depth, confidence, frames, data, 0, depth.length);
-  return { width, height, channels: 3, bitDepth: 8, data };
-}
-
-/** The same, in slices between which the event loop runs (the daemon's main thread). */
-export async function depthPreviewSliced(
+/**
+ * Depth (fractional frame index) and confidence (0–255) into an 8-bit RGB preview, in slices between
+ * which the event loop runs (on the daemon's main thread a request must not wait behind a whole map).
+ */
+export async function depthPreview(
   depth: Float32Array,
   confidence: Uint8Array,
   width: number,

@@ -1,6 +1,6 @@
 // Writes a finished stack's products (image, 16-bit depth map, colour depth preview, confidence) to
 // the paths asked for, each atomically, in parallel. The CLI and the jobs share it.
-import { depthPreviewSliced } from './depth-preview.js';
+import { depthPreview } from './depth-preview.js';
 import { encodeDepthPng, encodeImage, outputFormatOf, writeFileAtomic } from './io.js';
 import type { StackResult } from './stacker.js';
 
@@ -31,7 +31,7 @@ export async function writeStackOutputs(
     writes.push(encodeDepthPng(result.depth, width, height).then((b) => writeFileAtomic(depthMap, b)));
   if (previewPath) {
     writes.push(
-      depthPreviewSliced(result.depth, result.confidence, width, height, result.frames)
+      depthPreview(result.depth, result.confidence, width, height, result.frames)
         .then((preview) => encodeImage(preview, outputFormatOf(previewPath)))
         .then((b) => writeFileAtomic(previewPath, b)),
     );

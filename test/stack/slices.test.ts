@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { depthPreview, depthPreviewSliced } from '../../src/stack/depth-preview.js';
+import { depthPreview } from '../../src/stack/depth-preview.js';
 import { inSlices } from '../../src/stack/slices.js';
 
 describe('inSlices', () => {
@@ -20,14 +20,19 @@ describe('inSlices', () => {
   });
 });
 
-describe('depthPreviewSliced', () => {
-  it('gives the same picture as the one-pass preview', async () => {
+describe('depthPreview', () => {
+  it('colours depth by viridis, dims low confidence, and reaches every pixel across slices', async () => {
+    // 700 × 500 pixels: more than one slice (SLICE_PIXELS).
     const width = 700;
     const height = 500;
-    const depth = Float32Array.from({ length: width * height }, (_, i) => (i % 997) / 100);
-    const confidence = Uint8Array.from({ length: width * height }, (_, i) => (i * 31) % 256);
-    const whole = depthPreview(depth, confidence, width, height, 10);
-    const sliced = await depthPreviewSliced(depth, confidence, width, height, 10);
-    expect(Buffer.from(sliced.data).equals(Buffer.from(whole.data))).toBe(true);
+    const n = width * height;
+    const depth = new Float32Array(n).fill(9);
+    depth[0] = 0;
+    const confidence = new Uint8Array(n).fill(255);
+    confidence[1] = 0;
+    const { data } = await depthPreview(depth, confidence, width, height, 10);
+    expect(Array.from(data.subarray(0, 3))).toEqual([68, 1, 84]); // nearest frame, full confidence
+    expect(Array.from(data.subarray(3, 6))).toEqual([88, 80, 12]); // farthest, no confidence: 35 %
+    expect(Array.from(data.subarray(3 * (n - 1)))).toEqual([253, 231, 37]); // the last slice's last pixel
   });
 });
