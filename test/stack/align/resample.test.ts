@@ -6,20 +6,13 @@ import {
   warpRows,
   type WarpSpec,
 } from '../../../src/stack/align/resample.js';
-import { pointMapper, type FrameTransform } from '../../../src/stack/align/transform.js';
+import { IDENTITY, pointMapper, type FrameTransform } from '../../../src/stack/align/transform.js';
 import { makeFrame, seeded } from '../../helpers/frames.js';
 
 const W = 48;
 const H = 36;
 const g = { width: W, height: H, channels: 3 as const, maxValue: 255 };
-const t = (p: Partial<FrameTransform>): FrameTransform => ({
-  dx: 0,
-  dy: 0,
-  scale: 1,
-  rotationDeg: 0,
-  confidence: 1,
-  ...p,
-});
+const t = (p: Partial<FrameTransform>): FrameTransform => ({ ...IDENTITY, ...p });
 
 let useSimd = false;
 

@@ -5,21 +5,14 @@ import { createWarpScratch, warpRows, type WarpSpec } from '../../../src/stack/a
 import { SimdLuminanceBinner } from '../../../src/stack/align/simd-bin.js';
 import { simdAvailable } from '../../../src/stack/align/simd-module.js';
 import { simdWarpApplies } from '../../../src/stack/align/simd-warp.js';
-import type { FrameTransform } from '../../../src/stack/align/transform.js';
+import { IDENTITY, type FrameTransform } from '../../../src/stack/align/transform.js';
 import { makeFrame } from '../../helpers/frames.js';
 
 // Taller than one strip (128 rows), so strip seams are crossed.
 const W = 301;
 const H = 290;
 const g = { width: W, height: H, channels: 3 as const, maxValue: 255 };
-const t = (p: Partial<FrameTransform>): FrameTransform => ({
-  dx: 0,
-  dy: 0,
-  scale: 1,
-  rotationDeg: 0,
-  confidence: 1,
-  ...p,
-});
+const t = (p: Partial<FrameTransform>): FrameTransform => ({ ...IDENTITY, ...p });
 
 // A specimen-like picture: smooth shading, fine texture and a few hard edges.
 const picture = makeFrame(W, H, 3, (x, y, c) => {
