@@ -1,5 +1,7 @@
-// AssemblyScript (compiled to WebAssembly with SIMD by `npm run build:wasm`, not by tsc): the two
-// passes of the 8-bit RGB warp (geometry in ../resample.ts), on rows that simd-warp.ts copies in.
+// AssemblyScript (compiled to WebAssembly with SIMD by `npm run build:wasm`, not by tsc): the pixel
+// loops over whole 8-bit RGB frames — the two passes of the warp (geometry in ../resample.ts, driven by
+// ../simd-warp.ts), the aligner's downscale (../simd-bin.ts) and the focus measure's cells
+// (../../merge/simd-cells.ts) — on rows their callers copy in.
 //
 // Why WebAssembly: the warp is 36 M samples × 8 taps per 12 MP frame; scalar JavaScript needs ~1 s of
 // CPU for it, 128-bit SIMD does 8–16 samples per instruction. Memory layout is the caller's: every
