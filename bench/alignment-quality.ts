@@ -4,39 +4,26 @@
 // frame sees (near the edges some frames never saw the in-focus content).
 import { makeIntegratedStack } from '../src/rig/simulated/pixel-integration.js';
 import { viewOverhang } from '../src/rig/simulated/motion.js';
+import { psnrInside } from '../src/rig/simulated/score.js';
 import { FrameAligner, type AlignMode } from '../src/stack/align/aligner.js';
 import { Stacker } from '../src/stack/stacker.js';
+import type { FrameTransform } from '../src/stack/align/transform.js';
 import type { Frame, MergeMethod } from '../src/stack/types.js';
 
 const MOTION = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
 const round = (v: number) => Math.round(v * 1000) / 1000;
+const round2 = (v: number) => Math.round(v * 100) / 100;
 
-function psnrInside(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  w: number,
-  h: number,
-  margin: number,
-): number {
-  let se = 0;
-  let n = 0;
-  for (let y = margin; y < h - margin; y++)
-    for (let i = (y * w + margin) * 3; i < (y * w + w - margin) * 3; i++) {
-      se += (a[i] - b[i]) ** 2;
-      n++;
-    }
-  return Math.round(100 * 10 * Math.log10((255 * 255 * n) / se)) / 100;
-}
-
-async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod) {
+/** Stacks `frames` aligned by `mode`, or warped by the given transforms (the truth) instead of estimates. */
+async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod, given?: FrameTransform[]) {
   const aligner = new FrameAligner(mode);
   aligner.setReference(frames[0]);
   const stacker = new Stacker({ aligned: true, method });
   const transforms = [];
-  for (const frame of frames) {
-    const { report, warp } = aligner.align(frame);
+  for (let i = 0; i < frames.length; i++) {
+    const { report, warp } = aligner.align(frames[i]);
     transforms.push(report);
-    await stacker.add(frame, warp);
+    await stacker.add(frames[i], given ? { transform: given[i], gains: [1, 1, 1] } : warp);
   }
   return { image: (await stacker.finish()).image, transforms };
 }
@@ -49,8 +36,8 @@ export async function alignmentQuality(log: (line: string) => void) {
     const wobbling = makeIntegratedStack({ ...base, motion: MOTION });
     const margin = Math.ceil(viewOverhang(wobbling.transforms, base.width, base.height)) + 2;
     const score = (image: ArrayLike<number>, truth: Frame) => ({
-      psnr: psnrInside(image, truth.data, base.width, base.height, 0),
-      psnrCommonField: psnrInside(image, truth.data, base.width, base.height, margin),
+      psnr: round2(psnrInside(image, truth.data, base.width, base.height, 3, 0, 255)),
+      psnrCommonField: round2(psnrInside(image, truth.data, base.width, base.height, 3, margin, 255)),
     });
     for (const method of ['depthmap', 'pyramid'] as const) {
       const aligned = await stack(wobbling.frames, 'similarity', method);
@@ -67,7 +54,13 @@ export async function alignmentQuality(log: (line: string) => void) {
         method,
         motion: MOTION,
         still: score((await stack(still.frames, 'none', method)).image, still.truth),
+        // The still stack aligned: what following the motion the images show, where there is none, costs.
+        stillAligned: score((await stack(still.frames, 'similarity', method)).image, still.truth),
         aligned: score(aligned.image, wobbling.truth),
+        withTrueTransforms: score(
+          (await stack(wobbling.frames, 'none', method, wobbling.transforms)).image,
+          wobbling.truth,
+        ),
         unaligned: score((await stack(wobbling.frames, 'none', method)).image, wobbling.truth),
         estimate: {
           maxShiftErrorPx: round(Math.max(...errors.map((e) => e.shiftPx))),

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alignmentQuality } from './alignment-quality.js';
+import { apparentMotion } from './apparent-motion.js';
 import { naiveArgmax, psnr as psnrMax } from '../src/rig/simulated/score.js';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../src/rig/simulated/stack.js';
 import { Stacker } from '../src/stack/stacker.js';
@@ -44,8 +45,15 @@ for (const scene of SCENES) {
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
 const alignment = await alignmentQuality((line) => process.stderr.write(`${line}\n`));
+const apparent = apparentMotion((line) => process.stderr.write(`${line}\n`));
 await mkdir(join('bench', 'results'), { recursive: true });
-const record = { date: new Date().toISOString(), kind: 'quality', results, alignment };
+const record = {
+  date: new Date().toISOString(),
+  kind: 'quality',
+  results,
+  alignment,
+  apparentMotion: apparent,
+};
 await writeFile(
   join('bench', 'results', `quality-${record.date.replace(/[:.]/g, '-')}.json`),
   `${JSON.stringify(record, null, 2)}\n`,

@@ -2,11 +2,29 @@
 // Blur grows with each pixel's distance from the focal plane; levels of blur are cached, frames blend them.
 
 import type { Frame } from '../../stack/types.js';
+import {
+  blurRows,
+  coarseSigma,
+  planeLoader,
+  shrink,
+  shrinkFactor,
+  type Coarse,
+  type RowLoader,
+} from './box-blur.js';
 import { GaussianStream, hashSeed } from './prng.js';
+import { encodePlanes, scatterPlanes } from './scatter.js';
 import { valueRange, type Scene } from './scene.js';
 
 /** How linear light becomes output codes: the sRGB curve (like a camera's JPEG/ISP) or a plain scale. */
 export type Transfer = 'srgb' | 'linear';
+
+/**
+ * How blur that varies across the image is made (see scatter.ts): `gather` blends cached levels per
+ * pixel (fast, but moves features towards their blurrier side by a fraction of a pixel per focus step on
+ * a tilted specimen); `scatter` spreads each point by its own blur, as a lens does (one blur per level
+ * and channel per frame).
+ */
+export type BlurModel = 'gather' | 'scatter';
 
 export interface DefocusOptions {
   /** Blur of a perfectly focused pixel, px (optics + sensor). Default 0.4. */
@@ -24,6 +42,8 @@ export interface DefocusOptions {
   exposureGain?: number;
   /** Default 'srgb'. */
   transfer?: Transfer;
+  /** Default 'gather'. */
+  model?: BlurModel;
   /** Base of the per-frame noise seeds. Default scene.seed. */
   seed?: number;
   /**
@@ -93,9 +113,6 @@ export function encoderLut(bitDepth: 8 | 16, transfer: Transfer): Float32Array {
 /** Linear 0..1 → 16-bit linear code, rounded and clipped: the quantiser levels and truth share. */
 export const toCode = (v: number) => (v <= 0 ? 0 : v >= 1 ? 65535 : (v * 65535 + 0.5) | 0);
 
-/** Fills row[offset .. offset + w) with image row y of some plane; lets blurs read the texture in place. */
-type RowLoader = (y: number, row: Float64Array, offset: number) => void;
-
 /** Rows of channel c of the scene texture, or of its linear luminance when c < 0. */
 function rowLoader(scene: Scene, c: number): RowLoader {
   const { texture: t, width: w } = scene;
@@ -104,96 +121,6 @@ function rowLoader(scene: Scene, c: number): RowLoader {
       row[offset + x] = c >= 0 ? t[i + c] : LUMA[0] * t[i] + LUMA[1] * t[i + 1] + LUMA[2] * t[i + 2];
     }
   };
-}
-
-function planeLoader(plane: Float32Array, w: number): RowLoader {
-  return (y, row, offset) => {
-    for (let x = 0, i = y * w; x < w; x++, i++) row[offset + x] = plane[i];
-  };
-}
-
-/** Extended box of variance v (Gwosdek et al. 2011): integer radius r plus fractional end taps alpha. */
-function boxFor(v: number): { r: number; alpha: number; norm: number } {
-  const r = Math.floor((Math.sqrt(1 + 12 * v) - 1) / 2);
-  const alpha = ((2 * r + 1) * (v - (r * (r + 1)) / 3)) / (2 * ((r + 1) ** 2 - v));
-  return { r, alpha, norm: 1 / (2 * r + 1 + 2 * alpha) };
-}
-
-/**
- * Approximate gaussian blur, O(1) per pixel at any sigma: three successive box filters per axis (one below
- * 0.8 px, where a 3-tap kernel already fits) with running sums and replicated edges. The boxes have
- * fractional end taps so the variance is exactly sigma², even for sub-pixel sigmas integer boxes miss.
- * Reads the w×h source through `load`, works in `a` and `b`, returns whichever holds the result.
- */
-function blurRows(load: RowLoader, w: number, h: number, sigma: number, a: Float32Array, b: Float32Array) {
-  const passes = sigma <= 0 ? 0 : sigma <= 0.8 ? 1 : 3;
-  const { r, alpha, norm } = boxFor(passes ? (sigma * sigma) / passes : 0);
-  const pad = r + 1;
-  let [p, q] = [new Float64Array(w + 2 * pad), new Float64Array(w + 2 * pad)];
-  for (let y = 0; y < h; y++) {
-    load(y, p, pad);
-    for (let pass = 0; pass < passes; pass++) {
-      p.fill(p[pad], 0, pad);
-      p.fill(p[pad + w - 1], pad + w);
-      let s = 0;
-      for (let k = -r; k <= r; k++) s += p[pad + k];
-      for (let c = pad; c < pad + w; c++) {
-        const next = p[c + r + 1];
-        q[c] = (s + alpha * (p[c - r - 1] + next)) * norm;
-        s += next - p[c - r];
-      }
-      [p, q] = [q, p];
-    }
-    for (let x = 0, o = y * w; x < w; x++) a[o + x] = p[pad + x];
-  }
-  // Vertical passes slide whole rows, so memory is walked in order instead of striding down columns.
-  const acc = new Float64Array(w);
-  const row = (y: number) => (y < 0 ? 0 : y >= h ? h - 1 : y) * w;
-  let [src, dst] = [a, b];
-  for (let pass = 0; pass < passes; pass++) {
-    acc.fill(0);
-    for (let k = -r; k <= r; k++) {
-      for (let x = 0, o = row(k); x < w; x++) acc[x] += src[o + x];
-    }
-    for (let y = 0; y < h; y++) {
-      const [out, far, next, leave] = [y * w, row(y - r - 1), row(y + r + 1), row(y - r)];
-      for (let x = 0; x < w; x++) {
-        const v = src[next + x];
-        dst[out + x] = (acc[x] + alpha * (src[far + x] + v)) * norm;
-        acc[x] += v - src[leave + x];
-      }
-    }
-    [src, dst] = [dst, src];
-  }
-  return src;
-}
-
-/** Gaussian-blurred copy of a w×h plane (see blurRows for the method); the input is left untouched. */
-export function blurPlane(plane: Float32Array, w: number, h: number, sigma: number): Float32Array {
-  return blurRows(planeLoader(plane, w), w, h, sigma, new Float32Array(w * h), new Float32Array(w * h));
-}
-
-interface Coarse {
-  data: Float32Array;
-  w: number;
-  h: number;
-  /** Shrink factor: cell j is centred on full-res f·j + (f − 1)/2. */
-  f: number;
-}
-
-/** Means of k×k cells (partial at the right and bottom edges) of a w×h source, as a plane k times smaller. */
-function shrink(load: RowLoader, w: number, h: number, k: number, f: number): Coarse {
-  const [cw, ch] = [Math.ceil(w / k), Math.ceil(h / k)];
-  const data = new Float32Array(cw * ch);
-  const row = new Float64Array(w);
-  for (let y = 0; y < h; y++) {
-    load(y, row, 0);
-    for (let x = 0, o = ((y / k) | 0) * cw; x < w; x++) data[o + ((x / k) | 0)] += row[x];
-  }
-  for (let j = 0; j < ch; j++) {
-    for (let i = 0; i < cw; i++) data[j * cw + i] /= Math.min(k, w - i * k) * Math.min(k, h - j * k);
-  }
-  return { data, w: cw, h: ch, f };
 }
 
 /** Bilinear upsampling of coarse planes (one per channel) into an interleaved Uint16 level (linear codes). */
@@ -228,17 +155,6 @@ function upsampleInto(level: Uint16Array, planes: Coarse[], w: number, h: number
       for (let c = b; c < b + nc; c++) level[o++] = row[c] + (row[c + nc] - row[c]) * t;
     }
   }
-}
-
-/**
- * Blurs of 3 px and up are computed on the texture shrunk by f (cost / f²) and interpolated back: shrinking
- * by f×f cells adds variance (f² − 1)/12 and bilinear interpolation about f²/6, both taken off the coarse
- * blur. Coarse blurs stay ≥ 1.4 coarse px, smooth enough that interpolation artefacts stay around 1 % (at
- * 2 px they reached 3 %: too much false fine detail that near focus, so 2 px stays full-res). The
- * coarse levels replicate edge cells rather than edge pixels, which differs within ~2σ of the border.
- */
-function shrinkFactor(sigma: number): number {
-  return sigma < 3 ? 1 : sigma < 6 ? 2 : sigma < 12 ? 4 : 8;
 }
 
 const EMPTY = new Uint16Array(0);
@@ -300,6 +216,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   const channels = opts.channels ?? 3;
   const bitDepth = opts.bitDepth ?? 8;
   const transfer = opts.transfer ?? 'srgb';
+  const scatter = opts.model === 'scatter';
   const baseSeed = opts.seed ?? scene.seed;
   const ladder = blurLadder(sigma0, opts.maxSigma ?? 16);
   const top = ladder[ladder.length - 1];
@@ -364,7 +281,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
         }
         continue;
       }
-      const rest = Math.sqrt(Math.max(0, sigma * sigma - (f * f - 1) / 12 - (f * f) / 6)) / f;
+      const rest = coarseSigma(sigma, f);
       const blurred = shrunkBy(f).map((s) => {
         const [a, b] = [new Float32Array(s.data.length), new Float32Array(s.data.length)];
         return { ...s, data: blurRows(planeLoader(s.data, s.w), s.w, s.h, rest, a, b) };
@@ -383,7 +300,7 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
   }
 
   function render(focusUm: number, fo: RenderFrameOptions = {}): Frame {
-    buildLevels(neededFor(focusUm));
+    if (!scatter) buildLevels(neededFor(focusUm));
     const maxOut = bitDepth === 8 ? 255 : 65535;
     const len = n * channels;
     const out = fo.out ?? (bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len));
@@ -402,7 +319,11 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     const gain = Math.max(0, fo.exposureGain ?? opts.exposureGain ?? 1);
     const stream = noiseSigma > 0 ? new GaussianStream(seed) : null;
     const lut = encoderLut(bitDepth, transfer);
-    blendFrame(out, channels, levels, dq, tIdx, tWt, gain, lut, maxOut, stream, noiseSigma, w);
+    if (scatter) {
+      const loads = Array.from({ length: channels }, (_, c) => rowLoader(scene, channels === 3 ? c : -1));
+      const planes = scatterPlanes(loads, w, h, { dq, tIdx, tWt, ladder });
+      encodePlanes(out, planes, gain, lut, maxOut, stream, noiseSigma, w);
+    } else blendFrame(out, channels, levels, dq, tIdx, tWt, gain, lut, maxOut, stream, noiseSigma, w);
     return { width: w, height: h, channels, bitDepth, data: out };
   }
 
@@ -412,7 +333,8 @@ export function createDefocusRenderer(scene: Scene, opts: DefocusOptions = {}): 
     channels,
     bitDepth,
     sigmaAt,
-    prepare: (focus) => buildLevels([...new Set(focus.flatMap(neededFor))]),
+    // Scattering blurs per frame: there are no levels to build ahead.
+    prepare: (focus) => (scatter ? undefined : buildLevels([...new Set(focus.flatMap(neededFor))])),
     builtSigmas: () => ladder.filter((_, i) => levels[i] !== EMPTY),
     levelBytes: () => levels.reduce((sum, l) => sum + l.byteLength, 0),
     levelArrays: () => levels,

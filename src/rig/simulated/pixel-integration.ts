@@ -17,6 +17,8 @@ export interface IntegratedStackOptions extends Omit<
 > {
   /** Subpixels per pixel along each axis. Default 2. */
   factor?: number;
+  /** Surface height (µm) at camera pixel (x, y), as SyntheticStackOptions.surface (fractional inside a pixel). */
+  surface?: (x: number, y: number) => number;
   /** Camera-resolution motion: wobble options or one transform per frame (as makeSyntheticStack's); none: still. */
   motion?: Omit<WobbleOptions, 'seed'> | readonly FrameTransform[];
 }
@@ -60,8 +62,14 @@ export function makeIntegratedStack(opts: IntegratedStackOptions): IntegratedSta
     sigma0: (opts.sigma0 ?? 0.4) * k,
     blurPxPerUm: (opts.blurPxPerUm ?? 1 / stepUm) * k,
     maxSigma: (opts.maxSigma ?? 16) * k,
+    // Real scene within 3σ of the widest blur beyond every edge, as a sensor sees it.
+    marginPx: Math.max(opts.marginPx ?? 0, 3 * (opts.maxSigma ?? 16)) * k,
     noise: 0,
+    // Gathered blur moves content along a tilted specimen by a fraction of a pixel per focus step: motion
+    // the aligner would measure and chain, but that no camera records and the transforms do not hold.
+    model: opts.model ?? 'scatter',
     motion: transforms.map((t) => ({ ...t, dx: t.dx * k, dy: t.dy * k })),
+    surface: opts.surface && ((x, y) => opts.surface!((x - (k - 1) / 2) / k, (y - (k - 1) / 2) / k)),
   });
   const noise = opts.noise ?? 0;
   const frames = fine.frames.map((frame, i) => {

@@ -9,6 +9,29 @@ export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, max: number): n
   return mse === 0 ? Infinity : 10 * Math.log10((max * max) / mse);
 }
 
+/**
+ * PSNR over the w×h image less `margin` pixels on every side: the field every frame of a moving stack
+ * saw (near the edges some frames never saw the content a still stack has in focus there).
+ */
+export function psnrInside(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  w: number,
+  h: number,
+  channels: number,
+  margin: number,
+  max: number,
+): number {
+  let se = 0;
+  let n = 0;
+  for (let y = margin; y < h - margin; y++)
+    for (let i = (y * w + margin) * channels; i < (y * w + w - margin) * channels; i++) {
+      se += (a[i] - b[i]) ** 2;
+      n++;
+    }
+  return se === 0 ? Infinity : 10 * Math.log10((max * max * n) / se);
+}
+
 /** Per pixel, the RGB of the frame with the largest |4-neighbour Laplacian| of luma: no window, no filter. */
 export function naiveArgmax(frames: Frame[]): Uint8Array | Uint16Array {
   const { width: w, height: h, channels: ch } = frames[0];

@@ -3,7 +3,7 @@
 
 import { IDENTITY, type FrameTransform } from '../../stack/align/transform.js';
 import type { Frame } from '../../stack/types.js';
-import { createDefocusRenderer, encoderLut, LUMA, toCode, type Transfer } from './defocus.js';
+import { createDefocusRenderer, encoderLut, LUMA, toCode, type BlurModel, type Transfer } from './defocus.js';
 import { viewOverhang, warpFrame, wobbleTransforms, type WobbleOptions } from './motion.js';
 import { gaussian, hashSeed, mulberry32 } from './prng.js';
 import { makeScene, type Scene } from './scene.js';
@@ -25,6 +25,8 @@ export interface SyntheticStackOptions {
   maxSigma?: number;
   exposureGain?: number;
   transfer?: Transfer;
+  /** How blur varying across the frame is rendered (defocus.ts). Default 'gather'. */
+  model?: BlurModel;
   /** Use this scene instead of making one (its size wins over width/height; keep it for the truth). */
   scene?: Scene;
   /**
@@ -35,6 +37,18 @@ export interface SyntheticStackOptions {
    * after the warp.
    */
   motion?: Omit<WobbleOptions, 'seed'> | readonly FrameTransform[];
+  /**
+   * Scene rendered beyond each edge, px (at least what the motion needs). Blur near a frame's edge then
+   * spreads real scene into it, as in a camera, instead of repeating the edge pixels, whose spread moves
+   * with the blur (each focus step shifts edge content: false motion for an aligner). Default 0.
+   */
+  marginPx?: number;
+  /**
+   * The specimen's surface height (µm) at frame pixel (x, y), replacing the scene's hills and plateau
+   * (coordinates from the frame's top-left; the margin's are negative or beyond the size). For
+   * experiments on one shape, e.g. a tilted plane. Values are used as given, not normalised.
+   */
+  surface?: (x: number, y: number) => number;
   /** Exposure drift: frame i's gain is frame (i − 1)'s times exp(N(0, exposureDrift²)). Default 0. */
   exposureDrift?: number;
 }
@@ -51,7 +65,8 @@ export interface SyntheticStack {
   gains: number[];
   /**
    * Scene pixels rendered beyond each edge for the motion: frames are cut from makeScene at
-   * (width + 2·marginPx) × (height + 2·marginPx) and `scene` is its centre. 0 without motion.
+   * (width + 2·marginPx) × (height + 2·marginPx) and `scene` is its centre. 0 without motion or a
+   * requested margin.
    */
   marginPx: number;
 }
@@ -130,7 +145,10 @@ function setUp(opts: SyntheticStackOptions): Plan {
   // Bicubic taps reach 2 px past the sample point. The margin is a multiple of 8, the renderer's largest
   // shrink factor, so its coarse blur cells line up with the crop: frame 0 then matches a render of
   // `scene` itself away from the edges (up to rounding). A given scene cannot grow: its edges are clamped.
-  const marginPx = moves && !opts.scene ? Math.ceil((Math.ceil(viewOverhang(moves, w, h)) + 2) / 8) * 8 : 0;
+  const wanted = Math.max(moves ? Math.ceil(viewOverhang(moves, w, h)) + 2 : 0, opts.marginPx ?? 0);
+  const marginPx = wanted > 0 && !opts.scene ? Math.ceil(wanted / 8) * 8 : 0;
+  // A rendered margin is cut away by the warp (the identity for a still stack).
+  const warps = moves !== undefined || marginPx > 0;
   const rendered =
     opts.scene ??
     makeScene({
@@ -140,6 +158,11 @@ function setUp(opts: SyntheticStackOptions): Plan {
       depthRangeUm: opts.depthRangeUm,
       flatFraction: opts.flatFraction,
     });
+  if (opts.surface) {
+    const { width: rw, height: rh, depthUm } = rendered;
+    for (let y = 0; y < rh; y++)
+      for (let x = 0; x < rw; x++) depthUm[y * rw + x] = opts.surface(x - marginPx, y - marginPx);
+  }
   const scene = marginPx ? cropScene(rendered, marginPx, w, h) : rendered;
   const focusUm = stackFocusPositions(opts.frames, scene.depthRangeUm);
   const stepUm = focusUm.length > 1 ? focusUm[1] - focusUm[0] : scene.depthRangeUm || 1;
@@ -150,9 +173,10 @@ function setUp(opts: SyntheticStackOptions): Plan {
     bitDepth: opts.bitDepth,
     channels: opts.channels,
     // With motion the sensor noise is added after the warp, as a camera adds it after the optics.
-    noise: moves ? 0 : opts.noise,
+    noise: warps ? 0 : opts.noise,
     exposureGain: opts.exposureGain,
     transfer: opts.transfer,
+    model: opts.model,
     seed: opts.seed,
   });
   const gains = gainsOf(opts, seed);
@@ -162,7 +186,7 @@ function setUp(opts: SyntheticStackOptions): Plan {
 
   function render(i: number, out?: Uint8Array | Uint16Array): Frame {
     const exposureGain = drift ? gains[i] : undefined;
-    if (!moves) return renderer.render(focusUm[i], { exposureGain, out });
+    if (!warps) return renderer.render(focusUm[i], { exposureGain, out });
     const still = renderer.render(focusUm[i], { exposureGain, out: scratch });
     scratch = still.data;
     const { channels, bitDepth } = still;
@@ -170,7 +194,7 @@ function setUp(opts: SyntheticStackOptions): Plan {
     const data = out ?? (bitDepth === 8 ? new Uint8Array(len) : new Uint16Array(len));
     return warpFrame(
       still,
-      moves[i],
+      transforms[i],
       { width: w, height: h, channels, bitDepth, data },
       {
         noise: opts.noise,

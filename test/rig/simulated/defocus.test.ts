@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../src/stack/types.js';
-import { blurPlane, createDefocusRenderer } from '../../../src/rig/simulated/defocus.js';
+import { blurPlane } from '../../../src/rig/simulated/box-blur.js';
+import { createDefocusRenderer } from '../../../src/rig/simulated/defocus.js';
 import { makeScene, type Scene } from '../../../src/rig/simulated/scene.js';
 import {
   makeSyntheticStack,

@@ -216,6 +216,29 @@ describe('synthetic stacks with motion', () => {
     }
   });
 
+  it('renders a requested margin of real scene around a still stack, and a given surface', () => {
+    const tilted = (x: number, y: number) => 10 + 0.1 * x + 0.05 * y;
+    const framed = makeSyntheticStack({ ...base, marginPx: 12, surface: tilted });
+    // Rounded up to the shrink grid; the frames are the middle of a render of the larger scene.
+    expect(framed.marginPx).toBe(16);
+    expect(framed.transforms.every((t) => t.dx === 0 && t.scale === 1)).toBe(true);
+    const big = makeSyntheticStack({
+      ...base,
+      width: 192,
+      height: 152,
+      surface: (x, y) => tilted(x - 16, y - 16),
+    });
+    for (let i = 0; i < 5; i++) {
+      const f = framed.frames[i];
+      const crop = new Uint8Array(f.data.length);
+      for (let y = 0; y < 120; y++)
+        crop.set(big.frames[i].data.subarray(((y + 16) * 192 + 16) * 3, ((y + 16) * 192 + 176) * 3), y * 480);
+      expect(same(f, { ...f, data: crop })).toBe(true);
+    }
+    expect(framed.scene.depthUm[0]).toBeCloseTo(10, 5);
+    expect(framed.scene.depthUm[119 * 160 + 159]).toBeCloseTo(10 + 15.9 + 5.95, 4);
+  });
+
   it('shows the truth scene through the transforms (independent of the margin)', () => {
     const moved = makeSyntheticStack({ ...base, motion });
     // The same scene without a margin: equal away from the edges, where blur sees the scene beyond.

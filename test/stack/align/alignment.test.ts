@@ -1,8 +1,9 @@
 // Alignment against the truth: synthetic stacks that wobble and breathe with known transforms.
 import { describe, expect, it } from 'vitest';
 import { makeIntegratedStack } from '../../../src/rig/simulated/pixel-integration.js';
+import { viewOverhang } from '../../../src/rig/simulated/motion.js';
 import { makeSyntheticStack, truthImage } from '../../../src/rig/simulated/stack.js';
-import { psnr } from '../../../src/rig/simulated/score.js';
+import { psnr, psnrInside } from '../../../src/rig/simulated/score.js';
 import { compose, FrameAligner, maxDisplacement } from '../../../src/stack/align/aligner.js';
 import { Stacker } from '../../../src/stack/stacker.js';
 import type { Frame } from '../../../src/stack/types.js';
@@ -76,21 +77,24 @@ describe('FrameAligner on a wobbling, breathing synthetic stack', () => {
 // The quality target: PSNR within 1 dB of the same stack without wobble. The frames come from
 // makeIntegratedStack, which renders at 2× and integrates over pixels like a sensor: the bicubic
 // generator above softens every moved frame by an interpolation no camera makes, which alone cost
-// ~0.8 dB of the gap measured before (docs/alignment.md). 10 frames here; the 20-frame stack, which
-// does not meet it yet (estimates of frames far in focus from the reference drift), is measured by
-// `npm run bench:quality`.
+// ~0.8 dB of the gap measured before (docs/alignment.md). 10 frames here, blurred by the fast gather
+// model (the lens-like scatter model takes ~30 s for these stacks; `npm run bench:quality` uses it); the
+// 20-frame stack, which does not meet the target (docs/alignment.md says why), is measured there.
 describe('a wobbling, breathing 10-frame stack against the same stack still', async () => {
-  const base = { width: 320, height: 240, frames: 10, seed: 5, noise: 0.004 };
+  const base = { width: 320, height: 240, frames: 10, seed: 5, noise: 0.004, model: 'gather' as const };
   const still = makeIntegratedStack(base);
   const wobbling = makeIntegratedStack({ ...base, motion });
-  const quiet = psnr((await stackAligned(still.frames, 'none')).result.image, still.truth.data, 255);
-  const aligned = psnr(
+  // Near the edges some frames never saw what the still stack has in focus there: the field every frame saw.
+  const margin = Math.ceil(viewOverhang(wobbling.transforms, base.width, base.height)) + 2;
+  const score = (image: ArrayLike<number>, truth: ArrayLike<number>) =>
+    psnrInside(image, truth, base.width, base.height, 3, margin, 255);
+  const quiet = score((await stackAligned(still.frames, 'none')).result.image, still.truth.data);
+  const aligned = score(
     (await stackAligned(wobbling.frames, 'similarity')).result.image,
     wobbling.truth.data,
-    255,
   );
 
-  it('is within 1 dB when aligned', () => {
+  it('is within 1 dB when aligned, in the field every frame saw', () => {
     process.stderr.write(`alignment PSNR: still ${quiet.toFixed(2)} dB, aligned ${aligned.toFixed(2)}\n`);
     expect(aligned).toBeGreaterThan(quiet - 1);
   });
