@@ -10,6 +10,8 @@ import type { Frame } from '../types.js';
 import { createSimilarityEstimator } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
+import { blockMeans, exposureGains, type BlockMeans } from './exposure.js';
+import { linearTable } from './linear-light.js';
 import { SimdLuminanceBinner, type LuminanceBins } from './simd-bin.js';
 import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
@@ -31,7 +33,7 @@ export const MIN_CONFIDENCE = 0.35;
 export const MIN_RESAMPLE_MOTION_PX = 0.05;
 /**
  * … or whose brightness differs from the reference's by more than this (relative). Differently
- * focused frames of a steady light differ by up to ~0.4 % (synthetic scenes), exposure drift by more.
+ * focused frames of a steady light measure within ~0.2 % of each other (exposure.ts, synthetic scenes).
  */
 export const GAIN_TOLERANCE = 0.01;
 
@@ -46,7 +48,7 @@ export interface AlignmentReport {
 
 interface SmallFrame {
   lum: Float32Array;
-  means: number[];
+  blocks: BlockMeans;
 }
 
 export class FrameAligner {
@@ -117,10 +119,7 @@ export class FrameAligner {
       source = 'last-good';
     }
     this.previous = { small, transform, trusted };
-    // Exposure scales linear light; the frames are gamma-encoded, where it acts as gain^(1/2.2).
-    const gains = this.reference.means.map((m, c) =>
-      small.means[c] > 0 ? (m / small.means[c]) ** (1 / 2.2) : 1,
-    );
+    const gains = exposureGains(this.reference.blocks, small.blocks);
     const moves = maxDisplacement(transform, frame.width, frame.height) >= MIN_RESAMPLE_MOTION_PX;
     const brightness = gains.some((g) => Math.abs(g - 1) > GAIN_TOLERANCE);
     const resample = moves || brightness;
@@ -183,14 +182,12 @@ export class FrameAligner {
     const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
     const weighted = weights.map((w) => linear.map((v) => v * w));
     const [lr, lg, lb] = ch === 3 ? weighted : [weighted[0], weighted[0], weighted[0]];
-    // Channel means over the central half, where motion moves least content in or out, in linear
-    // light: defocus preserves the mean of linear light, not of gamma-encoded values.
-    const u0 = Math.ceil(ws / 4) * factor * ch;
-    const u1 = Math.ceil((3 * ws) / 4) * factor * ch;
-    const { bins, sums } =
+    // The binners can also sum channels over a range of columns (the old exposure measure); exposure is
+    // measured on blocks now (exposure.ts), so the range is empty.
+    const { bins } =
       this.binner && SimdLuminanceBinner.applies(frame)
-        ? this.binner.bin(frame, factor, ws, hs, weighted, linear, u0, u1)
-        : binLuminance(frame, factor, ws, hs, lr, lg, lb, linear, u0, u1);
+        ? this.binner.bin(frame, factor, ws, hs, weighted, linear, 0, 0)
+        : binLuminance(frame, factor, ws, hs, lr, lg, lb, linear, 0, 0);
     const lum = new Float32Array(size * size);
     const norm = 1 / (factor * factor);
     let total = 0;
@@ -206,7 +203,7 @@ export class FrameAligner {
     for (let v = 0; v < size; v++)
       for (let u = 0; u < size; u++)
         if (v < oy || v >= oy + hs || u < ox || u >= ox + ws) lum[v * size + u] = mean;
-    return { lum, means: sums };
+    return { lum, blocks: blockMeans(frame) };
   }
 }
 
@@ -278,21 +275,4 @@ export function maxDisplacement(t: FrameTransform, width: number, height: number
     max = Math.max(max, Math.hypot(xs - x, ys - y));
   }
   return max;
-}
-
-const linearTables = new Map<number, Float32Array>();
-
-/** sRGB decoding (IEC 61966-2-1) per sample value: camera JPEGs and PNGs are gamma-encoded. */
-function linearTable(bitDepth: 8 | 16): Float32Array {
-  let table = linearTables.get(bitDepth);
-  if (!table) {
-    const max = bitDepth === 16 ? 65535 : 255;
-    table = new Float32Array(max + 1);
-    for (let i = 0; i <= max; i++) {
-      const v = i / max;
-      table[i] = v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    }
-    linearTables.set(bitDepth, table);
-  }
-  return table;
 }
