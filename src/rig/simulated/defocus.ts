@@ -1,5 +1,6 @@
 // Camera model of the simulated microscope: renders a Scene as seen with the stage focused at a given height.
-// Blur grows with each pixel's distance from the focal plane; levels of blur are cached, frames blend them.
+// Blur grows with each pixel's distance from the focal plane; levels of blur are cached and frames blend
+// them (gather), or each frame blurs every pixel's share of its two levels (scatter, lens-like: scatter.ts).
 
 import type { Frame } from '../../stack/types.js';
 import {
