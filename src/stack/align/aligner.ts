@@ -16,11 +16,11 @@ import { SimdLuminanceBinner, type LuminanceBins } from './simd-bin.js';
 import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /**
- * `auto` (the default) stacks unaligned for now: on differently focused frames the estimates still
- * drift by up to 0.3 px and 0.3 % scale (see docs/alignment.md), and on a steady stack their noise
- * (~0.05–0.1 px) would resample, and soften, frames that need no resampling. It becomes "align,
- * resample only what moves" once the estimates meet their targets (issue 3). `translation` and
- * `similarity` align every frame now.
+ * `auto` (the default) stacks unaligned. "Align, resample only what moves" would resample nearly every
+ * frame of a still stack of a tilted specimen, whose edges slide ~0.1 px per focus step in the
+ * pictures themselves (docs/alignment.md), and the estimate (~0.1–0.2 s per 12 MP frame) runs on the
+ * caller's thread, where the daemon also answers requests. `translation` and `similarity` align
+ * every frame.
  */
 export type AlignMode = 'auto' | 'none' | 'translation' | 'similarity';
 export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation', 'similarity'];
