@@ -2,7 +2,10 @@
 // generator against the same stacks still (issue 3's target: aligned PSNR within 1 dB of still), with
 // every frame's estimate compared with the truth. PSNR over the whole frame and over the field every
 // frame sees (near the edges some frames never saw the in-focus content).
+import { wobbleTransforms } from '../src/rig/simulated/motion.js';
 import { makeIntegratedStack } from '../src/rig/simulated/pixel-integration.js';
+import { decodeFile } from '../src/stack/io.js';
+import { benchFrames } from './frames.js';
 import { viewOverhang } from '../src/rig/simulated/motion.js';
 import { psnrInside } from '../src/rig/simulated/score.js';
 import { FrameAligner, type AlignMode } from '../src/stack/align/aligner.js';
@@ -75,4 +78,44 @@ export async function alignmentQuality(log: (line: string) => void) {
     }
   }
   return rows;
+}
+
+// The 12 MP wobbling stack `npm run bench` times (the same cache): the same stage motion as the 384×288
+// stacks, but a blur that changes ~20 px across 4000 px instead of across 384, so the slide of a tilted
+// specimen (docs/alignment.md) is ten times smaller per pixel.
+const TWELVE_MP = {
+  width: 4000,
+  height: 3000,
+  frames: 20,
+  seed: 1,
+  motion: { shiftPx: 2, scalePerFrame: 0.001, rotationDeg: 0.1 },
+};
+
+/** Each 12 MP frame's estimate (similarity, reference the first frame) against its true transform. */
+export async function twelveMegapixelAccuracy(log: (line: string) => void) {
+  const files = await benchFrames(TWELVE_MP, log);
+  const truth = wobbleTransforms(TWELVE_MP.frames, { seed: TWELVE_MP.seed, ...TWELVE_MP.motion });
+  const aligner = new FrameAligner('similarity');
+  const errors = [];
+  for (let i = 0; i < files.length; i++) {
+    const frame = await decodeFile(files[i]);
+    if (i === 0) aligner.setReference(frame);
+    const { transform, source } = aligner.align(frame).report;
+    errors.push({
+      frame: i,
+      shiftPx: round(Math.hypot(transform.dx - truth[i].dx, transform.dy - truth[i].dy)),
+      scalePercent: round(100 * Math.abs(transform.scale / truth[i].scale - 1)),
+      rotationDeg: round(Math.abs(transform.rotationDeg - truth[i].rotationDeg)),
+      source,
+    });
+  }
+  const row = {
+    stack: TWELVE_MP,
+    maxShiftErrorPx: Math.max(...errors.map((e) => e.shiftPx)),
+    maxScaleErrorPercent: Math.max(...errors.map((e) => e.scalePercent)),
+    maxRotationErrorDeg: Math.max(...errors.map((e) => e.rotationDeg)),
+    frames: errors,
+  };
+  log(JSON.stringify({ ...row, frames: undefined }));
+  return row;
 }

@@ -3,7 +3,7 @@
 // bench/results/. The figures in docs/stacking.md come from here.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { alignmentQuality } from './alignment-quality.js';
+import { alignmentQuality, twelveMegapixelAccuracy } from './alignment-quality.js';
 import { apparentMotion } from './apparent-motion.js';
 import { naiveArgmax, psnr as psnrMax } from '../src/rig/simulated/score.js';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../src/rig/simulated/stack.js';
@@ -46,12 +46,14 @@ for (const scene of SCENES) {
 }
 const alignment = await alignmentQuality((line) => process.stderr.write(`${line}\n`));
 const apparent = apparentMotion((line) => process.stderr.write(`${line}\n`));
+const alignment12Mp = await twelveMegapixelAccuracy((line) => process.stderr.write(`${line}\n`));
 await mkdir(join('bench', 'results'), { recursive: true });
 const record = {
   date: new Date().toISOString(),
   kind: 'quality',
   results,
   alignment,
+  alignment12Mp,
   apparentMotion: apparent,
 };
 await writeFile(
