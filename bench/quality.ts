@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alignmentQuality, twelveMegapixelAccuracy } from './alignment-quality.js';
 import { apparentMotion } from './apparent-motion.js';
+import { externalTools } from './external-tools.js';
 import { naiveArgmax, psnr as psnrMax } from '../src/rig/simulated/score.js';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../src/rig/simulated/stack.js';
 import { Stacker } from '../src/stack/stacker.js';
@@ -47,6 +48,7 @@ for (const scene of SCENES) {
 const alignment = await alignmentQuality((line) => process.stderr.write(`${line}\n`));
 const apparent = apparentMotion((line) => process.stderr.write(`${line}\n`));
 const alignment12Mp = await twelveMegapixelAccuracy((line) => process.stderr.write(`${line}\n`));
+const external = await externalTools((line) => process.stderr.write(`${line}\n`));
 await mkdir(join('bench', 'results'), { recursive: true });
 const record = {
   date: new Date().toISOString(),
@@ -54,6 +56,7 @@ const record = {
   results,
   alignment,
   alignment12Mp,
+  externalTools: external,
   apparentMotion: apparent,
 };
 await writeFile(
