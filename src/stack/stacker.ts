@@ -4,8 +4,8 @@
 //   add(k): copy into the shared frame ─► measure + raw decision ─► [pyramid: reduce levels,
 //           decide levels] ─► update winners (filtered) ─► next add may copy frame k+1
 //   finish(): fractional depth ─► [pyramid: collapse residual … level 0] ─► results
-// add() returns as soon as the frame is copied, so the caller decodes frame k+1 while the
-// workers merge frame k.
+// add() returns as soon as the frame is copied and its steps are queued, so the caller decodes (and
+// aligns) frame k+1 while the workers merge frame k.
 import { availableParallelism } from 'node:os';
 import { StackscopeError } from '../errors.js';
 import { backgroundWork } from '../thread-priority.js';
@@ -51,6 +51,7 @@ interface MergeJob {
   releaseSource: () => void;
 }
 
+/** Per frame, each step's time on the slowest worker (ms), waits for the other workers excluded. */
 export interface FrameTiming {
   /** Resampling into the reference geometry (0 when the frame needed none). */
   warpMs: number;
@@ -151,12 +152,14 @@ export class Stacker {
     const k = this.frames++;
     this.transforms.push({ ...(warp?.transform ?? IDENTITY) });
     const job: MergeJob = { k, slot, warp, coverage, releaseSource };
-    this.busy = this.busy
-      .then(() => (this.failure ? undefined : this.merge(job)))
-      .catch((error: unknown) => {
-        this.failure = error;
-      })
-      .finally(releaseSource);
+    // Queued now, behind the previous frame's steps (the pool keeps their order): the workers need
+    // no word from this thread between steps, however long it then spends on the next frame.
+    const merged = this.failure
+      ? Promise.resolve()
+      : this.merge(job).catch((error: unknown) => {
+          this.failure ??= error;
+        });
+    this.busy = Promise.all([this.busy, merged.finally(releaseSource)]).then(() => {});
     this.slotFree[slot] = this.busy;
   }
 
@@ -283,22 +286,28 @@ export class Stacker {
     }
   }
 
-  private async merge(job: MergeJob): Promise<void> {
+  /** Sends a frame's steps to the pool at once; resolves when the last is done. */
+  private merge(job: MergeJob): Promise<void> {
     const { k, slot, warp, coverage } = job;
-    const t0 = performance.now();
-    if (warp) {
-      await this.pool.run('warp', () => ({ slot, spec: warp }));
-      job.releaseSource();
-    }
-    const tw = performance.now();
-    await this.pool.run('measure', () => ({ frame: k, slot, coverage }));
-    const t1 = performance.now();
+    const warped = warp
+      ? this.pool
+          .run('warp', () => ({ slot, spec: warp }))
+          .then((ms) => {
+            job.releaseSource();
+            return ms;
+          })
+      : Promise.resolve(0);
+    const measured = this.pool.run('measure', () => ({ frame: k, slot, coverage }));
+    const rest: Promise<number>[] = [];
     if (this.method === 'pyramid') {
       for (let level = 0; level < this.geometry!.levels; level++)
-        await this.pool.run('reduce', () => ({ level }));
+        rest.push(this.pool.run('reduce', () => ({ level })));
     }
-    await this.pool.run('update', () => ({ frame: k, slot, coverage }));
-    if (this.method === 'pyramid') await this.pool.run('updateLevels');
-    this.timings.push({ warpMs: tw - t0, measureMs: t1 - tw, mergeMs: performance.now() - t1 });
+    rest.push(this.pool.run('update', () => ({ frame: k, slot, coverage })));
+    if (this.method === 'pyramid') rest.push(this.pool.run('updateLevels'));
+    // The workers' own times: this thread may hear of a step's end long after it (it is estimating).
+    return Promise.all([warped, measured, ...rest]).then(([warpMs, measureMs, ...merge]) => {
+      this.timings.push({ warpMs, measureMs, mergeMs: merge.reduce((a, b) => a + b, 0) });
+    });
   }
 }

@@ -1,16 +1,14 @@
 // Similarity transform (scale, rotation, shift) between two frames: log-polar FFT registration (Reddy &
 // Chatterji 1996) for a coarse estimate, refined by inverse-compositional Gauss–Newton (Baker & Matthews 2004).
 import { createPhaseCorrelator, type PreparedSpectrum } from './phase-correlation.js';
+import { arenaBytes, createRefineLoops, NP, type RefineLoops } from './simd-refine.js';
 import {
   applySimilarity,
-  bicubicInterior,
   checkAlignSize,
   cholesky,
   choleskySolve,
-  convolveSeparable,
   createFft2,
   downsample2,
-  flatBand,
   gaussianKernel,
   hannWindow,
   loadWindowed,
@@ -51,15 +49,16 @@ const SMOOTH_FINE = 0;
 const MAX_ITER = 20;
 // Stop once an update moves no pixel of the frame by more than this (level px).
 const STEP_TOL = 1e-3;
-// Unknowns of the refinement: δα (2), δt (2), gain, offset, Laplacian weight.
-const NP = 7;
+
+/** Images a level holds (see createLevel): what the SIMD module's memory must hold per level. */
+const LEVEL_IMAGES = { f32: 8, u8: 4 };
 
 /** One pyramid level: its frames, smoothed frames, the reference's gradients and refinement scratch. */
-function createLevel(size: number, sigma: number) {
+function createLevel(size: number, sigma: number, loops: RefineLoops) {
   const n = size * size;
   const kernel = sigma > 0 ? gaussianKernel(sigma) : null;
-  const f = () => new Float32Array(n);
-  const u = () => new Uint8Array(n);
+  const f = () => loops.f32(n);
+  const u = () => loops.u8(n);
   // prettier-ignore
   return {
     size, kernel,
@@ -77,14 +76,21 @@ function createLevel(size: number, sigma: number) {
 
 type Level = ReturnType<typeof createLevel>;
 
-export function createSimilarityEstimator(size: number): SimilarityEstimator {
+export function createSimilarityEstimator(
+  size: number,
+  options: { simd?: boolean } = {},
+): SimilarityEstimator {
   checkAlignSize(size, 'similarity estimator');
-  const levels: Level[] = [];
+  const sides: number[] = [];
   for (let s = size; ; s >>= 1) {
-    const coarsest = s <= COARSE_SIDE;
-    levels.push(createLevel(s, coarsest ? SMOOTH_COARSE : SMOOTH_FINE));
-    if (coarsest) break;
+    sides.push(s);
+    if (s <= COARSE_SIDE) break;
   }
+  const loops = createRefineLoops(
+    arenaBytes(sides.map((s) => ({ f32: LEVEL_IMAGES.f32 * s * s, u8: LEVEL_IMAGES.u8 * s * s }))),
+    options,
+  );
+  const levels = sides.map((s) => createLevel(s, s <= COARSE_SIDE ? SMOOTH_COARSE : SMOOTH_FINE, loops));
   const top = levels[levels.length - 1];
   const m = top.size;
   const mn = m * m;
@@ -103,7 +109,6 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
   const H = new Float64Array(NP * NP);
   const g = new Float64Array(NP);
   const delta = new Float64Array(NP);
-  const J = new Float64Array(NP);
   let lpRef: PreparedSpectrum | null = null;
   let prepRef: PreparedSpectrum | null = null;
 
@@ -145,9 +150,9 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
       const L = levels[k];
       if (k > 0) downsample2(levels[k - 1].ref, levels[k - 1].size, L.ref);
       const { size: s, refS, gx, gy, lap } = L;
-      if (L.kernel) convolveSeparable(L.ref, s, L.kernel, L.tmp, refS);
+      if (L.kernel) loops.convolve(L.ref, s, L.kernel, L.tmp, refS);
       else refS.set(L.ref);
-      flatBand(L.ref, s, L.bandRadius, L.refBand, L.bandTmp);
+      loops.flatBand(L.ref, s, L.bandRadius, L.refBand, L.bandTmp);
       for (let y = 1; y < s - 1; y++) {
         for (let x = 1, i = y * s + 1; x < s - 1; x++, i++) {
           gx[i] = 0.5 * (refS[i + 1] - refS[i - 1]);
@@ -187,9 +192,9 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
     for (; k >= 0; k--) {
       if (k < levels.length - 1) p = [p[0], p[1], 2 * p[2], 2 * p[3]];
       const L = levels[k];
-      if (L.kernel) convolveSeparable(L.mov, L.size, L.kernel, L.tmp, L.movS);
+      if (L.kernel) loops.convolve(L.mov, L.size, L.kernel, L.tmp, L.movS);
       else L.movS.set(L.mov);
-      flatBand(L.mov, L.size, L.bandRadius, L.movBand, L.bandTmp);
+      loops.flatBand(L.mov, L.size, L.bandRadius, L.movBand, L.bandTmp);
       const q = refine(L, p);
       if (!q) break;
       p = q;
@@ -222,62 +227,16 @@ export function createSimilarityEstimator(size: number): SimilarityEstimator {
    * or the iteration diverged.
    */
   function refine(L: Level, init: number[]): number[] | null {
-    const { size: s, step, refS, movS, gx, gy, lap, mask, maxDrift, refBand, movBand } = L;
+    const { size: s, maxDrift } = L;
     const c = (s - 1) / 2;
     let [a, b, tx, ty] = init;
-    const lo = 2 + maxDrift;
-    const hi = s - 4 - maxDrift;
-    const end = s - 2;
     // α is scaled by 1/s in the unknowns so that all columns of H have comparable magnitudes.
-    H.fill(0);
-    for (let y = 2; y < end; y += step) {
-      const Y = y - c;
-      let u = a * (2 - c) - b * Y + c + tx;
-      let v = b * (2 - c) + a * Y + c + ty;
-      for (let x = 2, i = y * s + 2; x < end; x += step, i += step, u += step * a, v += step * b) {
-        const inside = u >= lo && v >= lo && u <= hi && v <= hi;
-        const use = inside && refBand[i] === 0 && movBand[Math.round(v) * s + Math.round(u)] === 0;
-        mask[i] = use ? 1 : 0;
-        if (!use) continue;
-        const X = x - c;
-        J[0] = (gx[i] * X + gy[i] * Y) / s;
-        J[1] = (gy[i] * X - gx[i] * Y) / s;
-        J[2] = gx[i];
-        J[3] = gy[i];
-        J[4] = refS[i];
-        J[5] = 1;
-        J[6] = lap[i];
-        for (let p = 0; p < NP; p++) for (let q = 0; q <= p; q++) H[p * NP + q] += J[p] * J[q];
-      }
-    }
+    loops.hessian(L, { a, b, tx, ty, lo: 2 + maxDrift, hi: s - 4 - maxDrift }, H);
     if (!cholesky(H, NP)) return null;
     for (let it = 0; it < MAX_ITER; it++) {
-      let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0; // prettier-ignore
-      for (let y = 2; y < end; y += step) {
-        const Y = y - c;
-        let u = a * (2 - c) - b * Y + c + tx;
-        let v = b * (2 - c) + a * Y + c + ty;
-        for (let x = 2, i = y * s + 2; x < end; x += step, i += step, u += step * a, v += step * b) {
-          if (mask[i] === 0) continue;
-          const e = bicubicInterior(movS, s, u, v) - refS[i];
-          const ex = gx[i] * e;
-          const ey = gy[i] * e;
-          g0 += ex * (x - c) + ey * Y;
-          g1 += ey * (x - c) - ex * Y;
-          g2 += ex;
-          g3 += ey;
-          g4 += refS[i] * e;
-          g5 += e;
-          g6 += lap[i] * e;
-        }
-      }
-      g[0] = g0 / s;
-      g[1] = g1 / s;
-      g[2] = g2;
-      g[3] = g3;
-      g[4] = g4;
-      g[5] = g5;
-      g[6] = g6;
+      loops.gradient(L, a, b, tx, ty, g);
+      g[0] /= s;
+      g[1] /= s;
       choleskySolve(H, NP, g, delta);
       // W(Δp): z ↦ (1 + δα)(z − c) + c + δt; composing with its inverse divides α by (1 + δα).
       const da = delta[0] / s;

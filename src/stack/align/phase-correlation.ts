@@ -107,6 +107,10 @@ export function createPhaseCorrelator(size: number, opts: PhaseCorrelatorOptions
   const twY = new Float64Array(2 * size);
   const freq = new Float64Array(size);
   for (let k = 0; k < size; k++) freq[k] = signedBin(k, size);
+  // Both spectra are of real images, so the cross spectrum is Hermitian: the bins (v, u) and (−v, −u)
+  // add conjugate terms, whose real parts are equal. `evaluate` sums columns 0 … size/2 only, the
+  // inner ones twice (column size/2 is its own mirror, and zero: Nyquist).
+  const pairWeight = Float64Array.from({ length: half + 1 }, (_, u) => (u === 0 || u === half ? 1 : 2));
   /** Value, gradient and Hessian of the correlation at the last `evaluate` point. */
   const at = { c: 0, gx: 0, gy: 0, hxx: 0, hxy: 0, hyy: 0 };
 
@@ -154,13 +158,14 @@ export function createPhaseCorrelator(size: number, opts: PhaseCorrelatorOptions
       // Row sums over u of R·e^{iφx}, weighted by 1, u and u²; then the row's e^{iφy} and v weights.
       let r0 = 0, i0 = 0, r1 = 0, i1 = 0, r2 = 0, i2 = 0; // prettier-ignore
       const row = 2 * v * size;
-      for (let u = 0; u < size; u++) {
+      for (let u = 0; u <= half; u++) {
         const cr = cross[row + 2 * u];
         const ci = cross[row + 2 * u + 1];
         const wr = twX[2 * u];
         const wi = twX[2 * u + 1];
-        const zr = cr * wr - ci * wi;
-        const zi = cr * wi + ci * wr;
+        const h = pairWeight[u];
+        const zr = h * (cr * wr - ci * wi);
+        const zi = h * (cr * wi + ci * wr);
         const f = freq[u];
         r0 += zr;
         i0 += zi;

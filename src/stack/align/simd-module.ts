@@ -20,6 +20,10 @@ export interface Kernels {
   padRows(...args: number[]): void;
   binLuminance(...args: number[]): void;
   cellLuminance(...args: number[]): void;
+  refineHessian(...args: number[]): void;
+  refineGradient(...args: number[]): void;
+  flatBand(...args: number[]): void;
+  convolve(...args: number[]): void;
 }
 
 /** Where the build puts the module: dist/wasm, from dist/src/stack/align or from the sources. */

@@ -1,5 +1,6 @@
 // The two-pass warp on WebAssembly SIMD (kernels in simd/kernels.ts) for 8-bit RGB frames, the
-// camera's format: copies strips of source rows into the module's memory, filters them, copies back.
+// camera's format: filters each source row once into a ring in the module's memory (pass 1), resamples
+// small strips of output rows from the ring (pass 2) and copies them back.
 //
 // Same geometry and Keys kernel as resample.ts; differences from its float path: positions are
 // quantised to 1/256 px, the intermediate rows are 8-bit, and with rotation pass 2 takes one source
@@ -10,8 +11,12 @@ import { instantiateKernels, reserveMemory, type Kernels } from './simd-module.j
 import { linearPart } from './transform.js';
 import type { WarpGeometry, WarpSpec } from './resample.js';
 
-/** Output rows filtered per strip: larger strips re-filter fewer overlapping source rows. */
-const STRIP_ROWS = 128;
+/**
+ * Output rows per strip. Pass 1 keeps a ring of filtered source rows that a strip reaches (rotation
+ * spreads them: |sin θ|·width rows), filtering each source row once; small strips keep the ring and
+ * the strip's output in cache between the passes and the copy out.
+ */
+const STRIP_ROWS = 16;
 /** Replicated edge pixels on each side of a source row: the 16-byte loads never leave it. */
 const PAD = 8;
 /** Pass 2 takes one row position per 16 bytes (5⅓ RGB pixels): with rotation that shifts samples by up to |m10|·2.7 px. */
@@ -72,12 +77,15 @@ export class SimdWarper {
     const srcStride = roundUp16((width + 2 * PAD) * 3 + 16);
     const stride = roundUp16(rowBytes + 16);
     const strip = Math.min(STRIP_ROWS, Math.max(1, end - start));
-    const maxSourceRows = Math.ceil(strip * Math.abs(m11) + Math.abs(m10) * (width + 4)) + 8;
+    // Source rows one strip's samples (and their taps) reach; the ring of filtered rows holds them all.
+    const reach = Math.ceil(strip * Math.abs(m11) + Math.abs(m10) * (width + 4)) + 9;
+    let ringRows = 16;
+    while (ringRows < reach) ringRows *= 2;
     const hTable = TABLE_BASE;
     const vTable = hTable + H_TABLE_BYTES;
     const srcBase = roundUp16(vTable + V_TABLE_BYTES);
-    const interBase = srcBase + maxSourceRows * srcStride;
-    const outBase = interBase + maxSourceRows * stride;
+    const interBase = srcBase + ringRows * srcStride;
+    const outBase = interBase + ringRows * stride;
     const memory = reserveMemory(this.kernels, outBase + strip * stride);
     // Pass 1 applies each gain relative to the largest, pass 2 the largest: the 8-bit intermediate
     // rows then never clip a sample that the full gain would have brought above 255.
@@ -91,40 +99,61 @@ export class SimdWarper {
     const heap = new Uint8Array(memory.buffer);
     const k = this.kernels;
 
+    /** Pass 1 on source rows [first, last] (beyond the frame: its edge rows), into their ring slots. */
+    const filter = (first: number, last: number): void => {
+      for (let r0 = first; r0 <= last;) {
+        // Up to the ring's end: slots r & (ringRows − 1) are contiguous until they wrap.
+        const rows = Math.min(last - r0 + 1, ringRows - (r0 & (ringRows - 1)));
+        for (let i = 0; i < rows; i++) {
+          const r = Math.min(height - 1, Math.max(0, r0 + i));
+          heap.set(src.subarray(r * rowBytes, (r + 1) * rowBytes), srcBase + i * srcStride + PAD * 3);
+        }
+        k.padRows(srcBase, srcStride, rows, width, PAD);
+        const slot = interBase + (r0 & (ringRows - 1)) * stride;
+        k.horizontal(
+          srcBase,
+          srcStride,
+          PAD,
+          width,
+          slot,
+          stride,
+          width,
+          rows,
+          r0,
+          a,
+          b0,
+          slope,
+          hTable,
+          shift,
+        );
+        r0 += rows;
+      }
+    };
+
+    // Rows [filteredFrom, filteredTo] are in the ring; each source row is filtered once per band.
+    let filteredFrom = 0;
+    let filteredTo = -1;
     for (let y0 = start; y0 < end; y0 += strip) {
       const rows = Math.min(strip, end - y0);
-      // The source rows this strip's samples (and their taps) reach, block centres included.
+      // The source rows this strip's samples reach, block centres and the carry of rounding included.
       const ys = [-1, width + 3].flatMap((x) => [y0, y0 + rows - 1].map((y) => m10 * x + m11 * y + c));
-      const firstRow = Math.floor(Math.min(...ys)) - 1;
-      const sourceRows = Math.floor(Math.max(...ys)) + 3 - firstRow;
-      if (sourceRows > maxSourceRows)
-        throw new Error(`strip needs ${sourceRows} source rows, room for ${maxSourceRows}`);
-      for (let i = 0; i < sourceRows; i++) {
-        const r = Math.min(height - 1, Math.max(0, firstRow + i));
-        heap.set(src.subarray(r * rowBytes, (r + 1) * rowBytes), srcBase + i * srcStride + PAD * 3);
+      const first = Math.floor(Math.min(...ys)) - 1;
+      const last = Math.floor(Math.max(...ys)) + 3;
+      if (last - first + 1 > ringRows)
+        throw new Error(`strip needs ${last - first + 1} source rows, the ring holds ${ringRows}`);
+      if (filteredTo < filteredFrom || first < filteredFrom || first > filteredTo + 1) {
+        filter(first, last);
+        filteredFrom = first;
+        filteredTo = last;
+      } else if (last > filteredTo) {
+        filter(filteredTo + 1, last);
+        filteredTo = last;
+        filteredFrom = Math.max(filteredFrom, last - ringRows + 1);
       }
-      k.padRows(srcBase, srcStride, sourceRows, width, PAD);
-      k.horizontal(
-        srcBase,
-        srcStride,
-        PAD,
-        width,
-        interBase,
-        stride,
-        width,
-        sourceRows,
-        firstRow,
-        a,
-        b0,
-        slope,
-        hTable,
-        shift,
-      );
       k.vertical(
         interBase,
         stride,
-        sourceRows,
-        firstRow,
+        ringRows - 1,
         outBase,
         stride,
         rowBytes,

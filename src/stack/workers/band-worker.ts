@@ -1,6 +1,6 @@
 // Worker thread: runs one stacking step on its own band of rows of the shared buffers.
 // Steps and their order are decided by stacker.ts; this file only maps a step to its kernel.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../../thread-priority.js';
 import { createMeasure, type MeasureOptions } from '../measure/index.js';
 import { decideRows, depthRows, updateRows, type DepthViews } from '../merge/depth-state.js';
@@ -293,9 +293,25 @@ function createSteps(init: WorkerInit): Record<string, Step> {
 
 const port = parentPort!;
 let steps: Record<string, Step> | null = null;
+// The pool's barrier (pool.ts): [0] steps finished by all workers, [1] set when the pool gave up.
+const { sync: syncBuffer, count: workers } = workerData as { sync: SharedArrayBuffer; count: number };
+const sync = new Int32Array(syncBuffer);
 
-port.on('message', (msg: Record<string, number> & { op: string; id: number }) => {
+/** Waits until every worker has finished steps 0 … seq − 1: a step reads what the others wrote. */
+function awaitTurn(seq: number): void {
+  const needed = seq * workers;
+  for (;;) {
+    if (Atomics.load(sync, 1) !== 0) throw new Error('the stack was stopped (another step failed)');
+    const done = Atomics.load(sync, 0);
+    if (done >= needed) return;
+    Atomics.wait(sync, 0, done, 1000);
+  }
+}
+
+port.on('message', (msg: Record<string, number> & { op: string; id: number; seq: number }) => {
   try {
+    awaitTurn(msg.seq);
+    const started = performance.now();
     if (msg.op === 'init') {
       // In the daemon, stacking takes every idle cycle but yields to the API thread (status, downloads).
       if ((msg as unknown as WorkerInit).background) lowerThreadPriority();
@@ -305,12 +321,15 @@ port.on('message', (msg: Record<string, number> & { op: string; id: number }) =>
       if (!step) throw new Error(steps ? `unknown step '${msg.op}'` : `step '${msg.op}' before init`);
       step(msg);
     }
-    port.postMessage({ id: msg.id, ok: true });
+    port.postMessage({ id: msg.id, ok: true, ms: performance.now() - started });
   } catch (error) {
     port.postMessage({
       id: msg.id,
       ok: false,
       message: error instanceof Error ? error.message : String(error),
     });
+  } finally {
+    Atomics.add(sync, 0, 1);
+    Atomics.notify(sync, 0);
   }
 });

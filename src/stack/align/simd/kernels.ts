@@ -47,21 +47,25 @@ export function horizontal(
     let out = dst + <usize>(row * dstStride);
     // Rounded to the nearest 1/256 px: the rounding carries into the whole pixel.
     let position = <i64>Math.floor(b * 16777216.0) + 32768;
+    // Rows whose taps all lie within the padding (the shifts and scales a stack breathes by) skip the
+    // clamp; positions move monotonically along a row, so its ends decide.
+    const sFirst = (position >> 24) - 1;
+    const sLast = ((position + <i64>(width - 1) * step) >> 24) - 1;
+    const inside = min(sFirst, sLast) >= lowest64 && max(sFirst, sLast) <= highest64;
     // Two pixels a step: their sums narrow together and leave in one 8-byte store.
     let x = 0;
-    for (; x + 1 < width; x += 2) {
-      const a = pixelSums(srcRow, position, lowest64, highest64, table, byChannel);
-      position += step;
-      const b = pixelSums(srcRow, position, lowest64, highest64, table, byChannel);
-      position += step;
-      const wide = i16x8.narrow_i32x4_s(
-        i32x4.shr_s(i32x4.add(a, round), shift),
-        i32x4.shr_s(i32x4.add(b, round), shift),
-      );
-      // [Ra Ga Ba · Rb Gb Bb ·] → Ra Ga Ba Rb Gb Bb: 6 bytes kept, 2 the next step overwrites.
-      const bytes = i8x16.swizzle(i8x16.narrow_i16x8_u(wide, wide), packTwo);
-      v128.store64_lane(out, bytes, 0);
-      out += 6;
+    if (inside) {
+      for (; x + 1 < width; x += 2, position += 2 * step, out += 6) {
+        const a = tapSums(srcRow, position, table, byChannel);
+        const b = tapSums(srcRow, position + step, table, byChannel);
+        storePair(out, a, b, round, shift, packTwo);
+      }
+    } else {
+      for (; x + 1 < width; x += 2, position += 2 * step, out += 6) {
+        const a = pixelSums(srcRow, position, lowest64, highest64, table, byChannel);
+        const b = pixelSums(srcRow, position + step, lowest64, highest64, table, byChannel);
+        storePair(out, a, b, round, shift, packTwo);
+      }
     }
     if (x < width) {
       const a = i32x4.shr_s(
@@ -74,7 +78,16 @@ export function horizontal(
   }
 }
 
-/** One output pixel of pass 1 before scaling: [ΣR, ΣG, ΣB, 0] over its four taps. */
+/** Two pixels' sums scaled, narrowed and stored: [Ra Ga Ba · Rb Gb Bb ·] → 6 bytes (2 more overwritten next). */
+function storePair(out: usize, a: v128, b: v128, round: v128, shift: i32, packTwo: v128): void {
+  const wide = i16x8.narrow_i32x4_s(
+    i32x4.shr_s(i32x4.add(a, round), shift),
+    i32x4.shr_s(i32x4.add(b, round), shift),
+  );
+  v128.store64_lane(out, i8x16.swizzle(i8x16.narrow_i16x8_u(wide, wide), packTwo), 0);
+}
+
+/** One output pixel of pass 1 before scaling, its taps clamped to the padded row. */
 function pixelSums(
   srcRow: usize,
   position: i64,
@@ -83,10 +96,24 @@ function pixelSums(
   table: usize,
   byChannel: v128,
 ): v128 {
-  const phase = <i32>((position >> 16) & 255);
   let s = (position >> 24) - 1;
   s = s < lowest ? lowest : s > highest ? highest : s;
-  const pixels = i8x16.swizzle(v128.load(srcRow + <usize>(<i32>s * 3)), byChannel);
+  return taps4(srcRow + <usize>(<i32>s * 3), <i32>((position >> 16) & 255), table, byChannel);
+}
+
+/** One output pixel of pass 1 before scaling, its taps known to lie within the padded row. */
+function tapSums(srcRow: usize, position: i64, table: usize, byChannel: v128): v128 {
+  return taps4(
+    srcRow + <usize>((<i32>(position >> 24) - 1) * 3),
+    <i32>((position >> 16) & 255),
+    table,
+    byChannel,
+  );
+}
+
+/** [ΣR, ΣG, ΣB, 0] over the four pixels at `at`, weighted by the table's entry for `phase`. */
+function taps4(at: usize, phase: i32, table: usize, byChannel: v128): v128 {
+  const pixels = i8x16.swizzle(v128.load(at), byChannel);
   const w = table + <usize>(phase << 5);
   const rg = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(pixels), v128.load(w));
   const bz = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(pixels), v128.load(w, 16));
@@ -100,13 +127,13 @@ function pixelSums(
  * which the caller allows only while that moves a sample by less than 0.01 px. `table`: per 1/256 of
  * a pixel, the four taps as i16 Q14, times the brightest channel's gain (below 2; pass 1 applied each
  * channel's gain divided by it, so no sample is clamped at 255 before the gain is complete). Samples
- * are scaled by 128; q15mulr with Q14 taps leaves them scaled by 64: 6 fraction bits.
+ * are scaled by 128; q15mulr with Q14 taps leaves them scaled by 64: 6 fraction bits. Intermediate
+ * rows form a ring: source row r (any integer, rows beyond the frame included) is at slot r & ringMask.
  */
 export function vertical(
   inter: usize,
   interStride: i32,
-  interRows: i32,
-  firstRow: i32,
+  ringMask: i32,
   dst: usize,
   dstStride: i32,
   rowBytes: i32,
@@ -123,14 +150,81 @@ export function vertical(
   for (let row = 0; row < rows; row++) {
     const yRow = m11 * <f64>(y0 + row) + c;
     const out = dst + <usize>(row * dstStride);
-    if (m10 == 0) {
-      rowBlocks(inter, interStride, interRows, firstRow, out, 0, rowBytes, yRow, table, half);
-      continue;
+    if (m10 == 0) rowBlocks(inter, interStride, ringMask, out, 0, rowBytes, yRow, table, half);
+    else {
+      const step = m10 * (16.0 / <f64>channels);
+      turnedRow(inter, interStride, ringMask, out, rowBytes, yRow + m10 * blockCentre, step, table, half);
     }
-    for (let o = 0; o < rowBytes; o += 16) {
-      const y = yRow + m10 * (<f64>o / <f64>channels + blockCentre);
-      rowBlocks(inter, interStride, interRows, firstRow, out, o, min(o + 16, rowBytes), y, table, half);
+  }
+}
+
+/**
+ * One output row under rotation: the row position moves by `step` per 16-byte block. Kept in fixed
+ * point (24 fraction bits, rounded to 1/256 as rowBlocks rounds), so a block costs an add, and the four
+ * source rows are looked up again only when the whole part changes (every ~100 blocks at 0.1°).
+ */
+function turnedRow(
+  inter: usize,
+  interStride: i32,
+  ringMask: i32,
+  out: usize,
+  rowBytes: i32,
+  y: f64,
+  step: f64,
+  table: usize,
+  half: v128,
+): void {
+  let position = <i64>Math.floor(y * 16777216.0) + 32768;
+  const delta = <i64>Math.round(step * 16777216.0);
+  let whole = i32.MIN_VALUE;
+  let r0: usize = 0, r1: usize = 0, r2: usize = 0, r3: usize = 0; // prettier-ignore
+  // Each tap's i16 weight copied to all eight lanes.
+  const tap0 = v128(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+  const tap1 = v128(2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+  const tap2 = v128(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5);
+  const tap3 = v128(6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7);
+  for (let o = 0; o < rowBytes; o += 16, position += delta) {
+    const w = <i32>(position >> 24);
+    if (w != whole) {
+      whole = w;
+      r0 = inter + <usize>(((w - 1) & ringMask) * interStride);
+      r1 = inter + <usize>((w & ringMask) * interStride);
+      r2 = inter + <usize>(((w + 1) & ringMask) * interStride);
+      r3 = inter + <usize>(((w + 2) & ringMask) * interStride);
     }
+    const weights = v128.load64_splat(table + <usize>((<i32>((position >> 16) & 255)) << 3));
+    const w0 = i8x16.swizzle(weights, tap0);
+    const w1 = i8x16.swizzle(weights, tap1);
+    const w2 = i8x16.swizzle(weights, tap2);
+    const w3 = i8x16.swizzle(weights, tap3);
+    const p = <usize>o;
+    const a0 = v128.load(r0 + p);
+    const a1 = v128.load(r1 + p);
+    const a2 = v128.load(r2 + p);
+    const a3 = v128.load(r3 + p);
+    const low = taps(
+      i16x8.extend_low_i8x16_u(a0),
+      i16x8.extend_low_i8x16_u(a1),
+      i16x8.extend_low_i8x16_u(a2),
+      i16x8.extend_low_i8x16_u(a3),
+      w0,
+      w1,
+      w2,
+      w3,
+      half,
+    );
+    const high = taps(
+      i16x8.extend_high_i8x16_u(a0),
+      i16x8.extend_high_i8x16_u(a1),
+      i16x8.extend_high_i8x16_u(a2),
+      i16x8.extend_high_i8x16_u(a3),
+      w0,
+      w1,
+      w2,
+      w3,
+      half,
+    );
+    v128.store(out + p, i8x16.narrow_i16x8_u(low, high));
   }
 }
 
@@ -138,8 +232,7 @@ export function vertical(
 function rowBlocks(
   inter: usize,
   interStride: i32,
-  interRows: i32,
-  firstRow: i32,
+  ringMask: i32,
   out: usize,
   from: i32,
   to: i32,
@@ -149,11 +242,11 @@ function rowBlocks(
 ): void {
   const floor = Math.floor(y);
   const phase = <i32>((y - floor) * 256.0 + 0.5);
-  const top = <i32>floor - 1 - firstRow;
-  const r0 = inter + <usize>(clampRow(top, interRows) * interStride);
-  const r1 = inter + <usize>(clampRow(top + 1, interRows) * interStride);
-  const r2 = inter + <usize>(clampRow(top + 2, interRows) * interStride);
-  const r3 = inter + <usize>(clampRow(top + 3, interRows) * interStride);
+  const top = <i32>floor - 1;
+  const r0 = inter + <usize>((top & ringMask) * interStride);
+  const r1 = inter + <usize>(((top + 1) & ringMask) * interStride);
+  const r2 = inter + <usize>(((top + 2) & ringMask) * interStride);
+  const r3 = inter + <usize>(((top + 3) & ringMask) * interStride);
   const w = table + <usize>(phase << 3);
   const w0 = i16x8.splat(load<i16>(w));
   const w1 = i16x8.splat(load<i16>(w, 2));
@@ -214,10 +307,6 @@ function taps(
   acc = i16x8.add_sat_s(acc, i16x8.q15mulr_sat_s(i16x8.shl(s1, 7), w1));
   acc = i16x8.add_sat_s(acc, i16x8.q15mulr_sat_s(i16x8.shl(s2, 7), w2));
   return i16x8.shr_s(i16x8.add_sat_s(acc, half), 6);
-}
-
-function clampRow(i: i32, rows: i32): i32 {
-  return i < 0 ? 0 : i >= rows ? rows - 1 : i;
 }
 
 /** Copies `rows` rows of `width` RGB pixels into rows with `pad` copies of the edge pixels on each side. */
@@ -360,3 +449,5 @@ function storeCell(sums: v128, weights: v128, mean: v128, lum: usize, colour: us
   );
   v128.store(colour + <usize>(c * 12), f32x4.mul(sums, mean));
 }
+
+export { convolve, flatBand, refineGradient, refineHessian } from './estimator';
