@@ -57,6 +57,8 @@ export class FrameAligner {
   private readonly similarity: ReturnType<typeof createSimilarityEstimator> | null;
   private readonly translation: ReturnType<typeof createPhaseCorrelator> | null;
   private reference: SmallFrame | null = null;
+  /** The reference frame itself, not kept alive: when it comes to be stacked it needs no estimate. */
+  private referenceFrame: WeakRef<Frame> | null = null;
   private previous: { small: SmallFrame; transform: FrameTransform; trusted: boolean } | null = null;
   private lastGood: FrameTransform = IDENTITY;
   private readonly binner: SimdLuminanceBinner | null;
@@ -87,6 +89,7 @@ export class FrameAligner {
       oy: Math.floor((this.size - hs) / 2),
     };
     this.reference = this.downscale(frame);
+    this.referenceFrame = new WeakRef(frame);
     this.previous = null;
     this.lastGood = IDENTITY;
   }
@@ -96,6 +99,15 @@ export class FrameAligner {
     if (!this.enabled || !this.reference) {
       return {
         report: { transform: IDENTITY, gains: [], source: 'identity', trusted: true, resampled: false },
+        warp: null,
+      };
+    }
+    if (this.referenceFrame?.deref() === frame) {
+      // Estimating the reference against itself cost ~0.15 s at 12 MP to find the identity.
+      this.previous = { small: this.reference, transform: IDENTITY, trusted: true };
+      const gains = Array.from({ length: frame.channels }, () => 1);
+      return {
+        report: { transform: IDENTITY, gains, source: 'reference', trusted: true, resampled: false },
         warp: null,
       };
     }

@@ -130,3 +130,21 @@ describe('transform helpers', () => {
     ).toBeCloseTo(0.5, 6);
   });
 });
+
+describe('the reference frame itself', () => {
+  const stack = makeSyntheticStack({ width: 160, height: 120, frames: 3, seed: 9, noise: 0.004, motion });
+
+  it('is stacked as the identity without an estimate, and its neighbour is chained from it', () => {
+    const aligner = new FrameAligner('similarity');
+    aligner.setReference(stack.frames[1]);
+    const { report, warp } = aligner.align(stack.frames[1]);
+    expect(warp).toBeNull();
+    expect(report).toMatchObject({ source: 'reference', trusted: true, resampled: false, gains: [1, 1, 1] });
+    expect(report.transform).toMatchObject({ dx: 0, dy: 0, scale: 1, rotationDeg: 0, confidence: 1 });
+    // A copy of the same pixels is another frame: it is estimated, and lands on the identity too.
+    const copy = { ...stack.frames[1], data: stack.frames[1].data.slice() };
+    const estimated = aligner.align(copy).report;
+    expect(estimated.source).toBe('reference');
+    expect(Math.hypot(estimated.transform.dx, estimated.transform.dy)).toBeLessThan(0.01);
+  });
+});
