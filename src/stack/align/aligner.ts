@@ -12,7 +12,7 @@ import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
 import { blockMeans, exposureGains, type BlockMeans } from './exposure.js';
 import { linearTable } from './linear-light.js';
-import { SimdLuminanceBinner, type LuminanceBins } from './simd-bin.js';
+import { sampledRows, SimdLuminanceBinner } from './simd-bin.js';
 import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /**
@@ -194,14 +194,13 @@ export class FrameAligner {
     const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
     const weighted = weights.map((w) => linear.map((v) => v * w));
     const [lr, lg, lb] = ch === 3 ? weighted : [weighted[0], weighted[0], weighted[0]];
-    // The binners can also sum channels over a range of columns (the old exposure measure); exposure is
-    // measured on blocks now (exposure.ts), so the range is empty.
-    const { bins } =
+    const rows = sampledRows(factor);
+    const bins =
       this.binner && SimdLuminanceBinner.applies(frame)
-        ? this.binner.bin(frame, factor, ws, hs, weighted, linear, 0, 0)
-        : binLuminance(frame, factor, ws, hs, lr, lg, lb, linear, 0, 0);
+        ? this.binner.bin(frame, factor, rows, ws, hs, weighted)
+        : binLuminance(frame, factor, rows, ws, hs, lr, lg, lb);
     const lum = new Float32Array(size * size);
-    const norm = 1 / (factor * factor);
+    const norm = 1 / (factor * rows.length);
     let total = 0;
     for (let v = 0; v < hs; v++) {
       const o = (v + oy) * size + ox;
@@ -223,26 +222,21 @@ export class FrameAligner {
 function binLuminance(
   frame: Frame,
   factor: number,
+  rows: readonly number[],
   ws: number,
   hs: number,
   lr: Float32Array,
   lg: Float32Array,
   lb: Float32Array,
-  linear: Float32Array,
-  u0: number,
-  u1: number,
-): LuminanceBins {
+): Float32Array {
   const ch = frame.channels;
   const data = frame.data;
-  const sums = new Float64Array(ch);
   const bins = new Float32Array(ws * hs);
   const binRow = new Float64Array(ws);
   for (let v = 0; v < hs; v++) {
     binRow.fill(0);
-    const central = v >= hs / 4 && v < (3 * hs) / 4;
-    for (let dy = 0; dy < factor; dy++) {
-      const row = (v * factor + dy) * frame.width * ch;
-      let p = row;
+    for (const dy of rows) {
+      let p = (v * factor + dy) * frame.width * ch;
       for (let u = 0; u < ws; u++) {
         let l = 0;
         if (ch === 3) {
@@ -252,13 +246,10 @@ function binLuminance(
         }
         binRow[u] += l;
       }
-      if (central)
-        for (let q = row + u0; q < row + u1; q += ch)
-          for (let c = 0; c < ch; c++) sums[c] += linear[data[q + c]];
     }
     bins.set(binRow, v * ws);
   }
-  return { bins, sums: Array.from(sums) };
+  return bins;
 }
 
 /** T2 ∘ T1 for similarities about the same centre: A = A2·A1, d = A2·d1 + d2. */

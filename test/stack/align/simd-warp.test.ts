@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createWarpScratch, warpRows, type WarpSpec } from '../../../src/stack/align/resample.js';
-import { SimdLuminanceBinner } from '../../../src/stack/align/simd-bin.js';
+import { sampledRows, SimdLuminanceBinner } from '../../../src/stack/align/simd-bin.js';
 import { simdAvailable } from '../../../src/stack/align/simd-module.js';
 import { simdWarpApplies } from '../../../src/stack/align/simd-warp.js';
 import { IDENTITY, type FrameTransform } from '../../../src/stack/align/transform.js';
@@ -73,31 +73,38 @@ describe('the WebAssembly SIMD kernels', () => {
     });
   });
 
-  it('bins linear-light luminance like the definition, and sums the central columns per channel', () => {
+  it('bins linear-light luminance over the sampled rows like the definition', () => {
     const binner = SimdLuminanceBinner.create()!;
     const linear = Float32Array.from({ length: 256 }, (_, i) => (i / 255) ** 2.2);
     const weights = [0.299, 0.587, 0.114];
     const weighted = weights.map((w) => linear.map((v) => v * w));
     const frame = { width: W, height: H, channels: 3 as const, bitDepth: 8 as const, data: picture };
-    const factor = 4;
-    const ws = Math.floor(W / factor);
-    const hs = Math.floor(H / factor);
-    const [u0, u1] = [Math.ceil(ws / 4) * factor * 3, Math.ceil((3 * ws) / 4) * factor * 3];
-    const { bins, sums } = binner.bin(frame, factor, ws, hs, weighted, linear, u0, u1);
-    const wantSums = [0, 0, 0];
-    for (let v = 0; v < hs; v++) {
-      for (let u = 0; u < ws; u++) {
-        let want = 0;
-        for (let y = v * factor; y < (v + 1) * factor; y++)
-          for (let x = u * factor; x < (u + 1) * factor; x++)
-            for (let c = 0; c < 3; c++) want += weighted[c][picture[(y * W + x) * 3 + c]];
-        expect(bins[v * ws + u]).toBeCloseTo(want, 4);
-      }
-      if (v >= hs / 4 && v < (3 * hs) / 4)
-        for (let y = v * factor; y < (v + 1) * factor; y++)
-          for (let q = y * W * 3 + u0; q < y * W * 3 + u1; q += 3)
-            for (let c = 0; c < 3; c++) wantSums[c] += linear[picture[q + c]];
+    for (const factor of [3, 4, 6]) {
+      const rows = sampledRows(factor);
+      const ws = Math.floor(W / factor);
+      const hs = Math.floor(H / factor);
+      const bins = binner.bin(frame, factor, rows, ws, hs, weighted);
+      for (let v = 0; v < hs; v++)
+        for (let u = 0; u < ws; u++) {
+          let want = 0;
+          for (const r of rows)
+            for (let x = u * factor; x < (u + 1) * factor; x++)
+              for (let c = 0; c < 3; c++) want += weighted[c][picture[((v * factor + r) * W + x) * 3 + c]];
+          expect(bins[v * ws + u]).toBeCloseTo(want, 4);
+        }
     }
-    sums.forEach((s, c) => expect(s).toBeCloseTo(wantSums[c], 2));
+  });
+
+  it('samples every row of small bins, and half the rows of larger ones, centred on the bin', () => {
+    for (let factor = 1; factor <= 16; factor++) {
+      const rows = sampledRows(factor);
+      const mean = rows.reduce((a, b) => a + b, 0) / rows.length;
+      expect(mean).toBeCloseTo((factor - 1) / 2, 9);
+      expect(new Set(rows).size).toBe(rows.length);
+      expect(rows.every((r) => Number.isInteger(r) && r >= 0 && r < factor)).toBe(true);
+      if (factor < 4) expect(rows.length).toBe(factor);
+      else expect(rows.length).toBeLessThanOrEqual(Math.ceil(factor / 2) + 1);
+    }
+    expect(sampledRows(8)).toEqual([0, 2, 5, 7]);
   });
 });

@@ -329,28 +329,23 @@ export function padRows(row: usize, stride: i32, rows: i32, width: i32, pad: i32
 }
 
 /**
- * The aligner's downscale for 8-bit RGB: `factor` rows of `width` pixels become `bins` box sums of
- * linear-light luminance (f32 at `out`), `table` holding 3 × 256 f32 (each channel's linear value
- * times its luminance weight). If `sums` is not 0, each channel's linear values over bytes [from, to)
- * of every row are added to the three f64 at `sums` (`linear`: 256 f32 of plain linear values).
+ * The aligner's downscale for 8-bit RGB: `rows` rows of `width` pixels (the rows of one row of bins
+ * that are sampled) become `bins` sums of linear-light luminance over `factor` pixels of each row
+ * (f32 at `out`), `table` holding 3 × 256 f32 (each channel's linear value times its luminance weight).
  */
 export function binLuminance(
   src: usize,
   width: i32,
   factor: i32,
+  rows: i32,
   bins: i32,
   out: usize,
   table: usize,
-  linear: usize,
-  sums: usize,
-  from: i32,
-  to: i32,
 ): void {
   const rowBytes = width * 3;
   for (let u = 0; u < bins; u++) store<f32>(out + ((<usize>u) << 2), 0);
-  for (let r = 0; r < factor; r++) {
-    const row = src + <usize>(r * rowBytes);
-    let p = row;
+  for (let r = 0; r < rows; r++) {
+    let p = src + <usize>(r * rowBytes);
     for (let u = 0; u < bins; u++) {
       let l: f32 = 0;
       for (let i = 0; i < factor; i++) {
@@ -363,18 +358,6 @@ export function binLuminance(
       const o = out + ((<usize>u) << 2);
       store<f32>(o, load<f32>(o) + l);
     }
-    if (sums == 0) continue;
-    let r0: f64 = 0;
-    let g0: f64 = 0;
-    let b0: f64 = 0;
-    for (let q = row + <usize>from; q < row + <usize>to; q += 3) {
-      r0 += <f64>load<f32>(linear + ((<usize>load<u8>(q)) << 2));
-      g0 += <f64>load<f32>(linear + ((<usize>load<u8>(q, 1)) << 2));
-      b0 += <f64>load<f32>(linear + ((<usize>load<u8>(q, 2)) << 2));
-    }
-    store<f64>(sums, load<f64>(sums) + r0);
-    store<f64>(sums, load<f64>(sums, 8) + g0, 8);
-    store<f64>(sums, load<f64>(sums, 16) + b0, 16);
   }
 }
 
