@@ -4,6 +4,7 @@
 //   stack --method depthmap ├─ alternated RUNS times; medians; ratios to decode-only
 //   stack --method pyramid ─┘
 //   peak RSS at 10 and 40 frames (40 = the 20 frames twice: the stacker cannot tell)
+//   the same with --align similarity on the wobbling stack: times against its decode, and peak RSS
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -136,6 +137,16 @@ async function main(): Promise<void> {
         `aligned run ${r + 1}/${RUNS}: decode ${round(wobble.decode[r].wallMs, 0)} ms, depthmap ${round(wobble.depthmap[r].wallMs, 0)} ms, pyramid ${round(wobble.pyramid[r].wallMs, 0)} ms`,
       );
     }
+    // Memory flat in the number of frames with alignment on too (it keeps one frame more in flight).
+    const alignedRss: Record<string, { frames10: number; frames40: number }> = {};
+    for (const method of ['depthmap', 'pyramid']) {
+      const ten = await stack(wobbleFiles.slice(0, 10), method, out, 'similarity');
+      const forty = await stack([...wobbleFiles, ...wobbleFiles], method, out, 'similarity');
+      alignedRss[method] = { frames10: peakRss(ten), frames40: peakRss(forty) };
+      log(
+        `aligned ${method}: peak RSS ${alignedRss[method].frames10} MB at 10 frames, ${alignedRss[method].frames40} MB at 40`,
+      );
+    }
     const wobbleDecodeMs = median(wobble.decode.map((r) => r.wallMs));
     const wobbleWall = (method: 'depthmap' | 'pyramid') => median(wobble[method].map((r) => r.wallMs));
     const aligned = {
@@ -146,6 +157,11 @@ async function main(): Promise<void> {
       pyramidVsDecode: round(wobbleWall('pyramid') / wobbleDecodeMs, 2),
       perFrame: alignmentCost(wobble.depthmap[0]),
       peakRssMb: { depthmap: peakRss(wobble.depthmap[0]), pyramid: peakRss(wobble.pyramid[0]) },
+      rss: alignedRss,
+      rss40Vs10: {
+        depthmap: round(alignedRss.depthmap.frames40 / alignedRss.depthmap.frames10, 2),
+        pyramid: round(alignedRss.pyramid.frames40 / alignedRss.pyramid.frames10, 2),
+      },
     };
     const decodeMs = median(runs.decode.map((r) => r.wallMs));
     const wall = (method: 'depthmap' | 'pyramid') => median(runs[method].map((r) => r.wallMs));
@@ -170,6 +186,7 @@ async function main(): Promise<void> {
       rss40Mb: Math.max(rss.depthmap.frames40, rss.pyramid.frames40) <= TARGETS.rss40Mb,
       alignedDepthmapVsDecode: aligned.depthmapVsDecode <= TARGETS.alignedDepthmapVsDecode,
       alignedPyramidVsDecode: aligned.pyramidVsDecode <= TARGETS.alignedPyramidVsDecode,
+      alignedRss40Vs10: Math.max(aligned.rss40Vs10.depthmap, aligned.rss40Vs10.pyramid) <= TARGETS.rss40Vs10,
     };
     const record: BenchRecord = {
       date: new Date().toISOString(),
