@@ -202,29 +202,7 @@ function turnedRow(
     const a1 = v128.load(r1 + p);
     const a2 = v128.load(r2 + p);
     const a3 = v128.load(r3 + p);
-    const low = taps(
-      i16x8.extend_low_i8x16_u(a0),
-      i16x8.extend_low_i8x16_u(a1),
-      i16x8.extend_low_i8x16_u(a2),
-      i16x8.extend_low_i8x16_u(a3),
-      w0,
-      w1,
-      w2,
-      w3,
-      half,
-    );
-    const high = taps(
-      i16x8.extend_high_i8x16_u(a0),
-      i16x8.extend_high_i8x16_u(a1),
-      i16x8.extend_high_i8x16_u(a2),
-      i16x8.extend_high_i8x16_u(a3),
-      w0,
-      w1,
-      w2,
-      w3,
-      half,
-    );
-    v128.store(out + p, i8x16.narrow_i16x8_u(low, high));
+    v128.store(out + p, blend16(a0, a1, a2, a3, w0, w1, w2, w3, half));
   }
 }
 
@@ -258,30 +236,45 @@ function rowBlocks(
     const a1 = v128.load(r1 + p);
     const a2 = v128.load(r2 + p);
     const a3 = v128.load(r3 + p);
-    const low = taps(
-      i16x8.extend_low_i8x16_u(a0),
-      i16x8.extend_low_i8x16_u(a1),
-      i16x8.extend_low_i8x16_u(a2),
-      i16x8.extend_low_i8x16_u(a3),
-      w0,
-      w1,
-      w2,
-      w3,
-      half,
-    );
-    const high = taps(
-      i16x8.extend_high_i8x16_u(a0),
-      i16x8.extend_high_i8x16_u(a1),
-      i16x8.extend_high_i8x16_u(a2),
-      i16x8.extend_high_i8x16_u(a3),
-      w0,
-      w1,
-      w2,
-      w3,
-      half,
-    );
-    v128.store(out + p, i8x16.narrow_i16x8_u(low, high));
+    v128.store(out + p, blend16(a0, a1, a2, a3, w0, w1, w2, w3, half));
   }
+}
+
+/** Sixteen 8-bit samples of four rows weighted by four taps (pass 2), rounded and clamped to 8 bits. */
+function blend16(
+  a0: v128,
+  a1: v128,
+  a2: v128,
+  a3: v128,
+  w0: v128,
+  w1: v128,
+  w2: v128,
+  w3: v128,
+  half: v128,
+): v128 {
+  const low = taps(
+    i16x8.extend_low_i8x16_u(a0),
+    i16x8.extend_low_i8x16_u(a1),
+    i16x8.extend_low_i8x16_u(a2),
+    i16x8.extend_low_i8x16_u(a3),
+    w0,
+    w1,
+    w2,
+    w3,
+    half,
+  );
+  const high = taps(
+    i16x8.extend_high_i8x16_u(a0),
+    i16x8.extend_high_i8x16_u(a1),
+    i16x8.extend_high_i8x16_u(a2),
+    i16x8.extend_high_i8x16_u(a3),
+    w0,
+    w1,
+    w2,
+    w3,
+    half,
+  );
+  return i8x16.narrow_i16x8_u(low, high);
 }
 
 /**
