@@ -81,7 +81,8 @@ export function scatterPlanes(
       );
       const total = coarseSums.get(f);
       if (total) for (let p = 0; p < blurred.length; p++) total.data[p] += blurred[p];
-      else coarseSums.set(f, { ...coarse, data: blurred === coarse.data ? coarse.data : blurred.slice() });
+      // Both buffers blurRows may return are this level's own: the first of a factor keeps its result.
+      else coarseSums.set(f, { ...coarse, data: blurred });
     }
     for (const coarse of coarseSums.values()) addUpsampled(sum, coarse, w, h);
     return sum;
