@@ -13,9 +13,21 @@ import { Stacker } from '../src/stack/stacker.js';
 import type { FrameTransform } from '../src/stack/align/transform.js';
 import type { Frame, MergeMethod } from '../src/stack/types.js';
 
-const MOTION = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
+/** The wobble of the quality stacks (stage shift, focus breathing, a little rotation). */
+export const MOTION = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
+/** The quality stacks' size, seed and noise; `frames` is set per comparison. */
+export const QUALITY_STACK = { width: 384, height: 288, seed: 5, noise: 0.004 };
 const round = (v: number) => Math.round(v * 1000) / 1000;
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** PSNR against `truth` over the whole frame and over the field every frame saw (`margin` px in). */
+export function scoreAgainst(truth: Frame, margin: number) {
+  const { width, height } = truth;
+  return (image: ArrayLike<number>) => ({
+    psnr: round2(psnrInside(image, truth.data, width, height, 3, 0, 255)),
+    psnrCommonField: round2(psnrInside(image, truth.data, width, height, 3, margin, 255)),
+  });
+}
 
 /** Stacks `frames` aligned by `mode`, or warped by the given transforms (the truth) instead of estimates. */
 async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod, given?: FrameTransform[]) {
@@ -34,14 +46,11 @@ async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod, give
 export async function alignmentQuality(log: (line: string) => void) {
   const rows = [];
   for (const frames of [10, 20]) {
-    const base = { width: 384, height: 288, frames, seed: 5, noise: 0.004 };
+    const base = { ...QUALITY_STACK, frames };
     const still = makeIntegratedStack(base);
     const wobbling = makeIntegratedStack({ ...base, motion: MOTION });
     const margin = Math.ceil(viewOverhang(wobbling.transforms, base.width, base.height)) + 2;
-    const score = (image: ArrayLike<number>, truth: Frame) => ({
-      psnr: round2(psnrInside(image, truth.data, base.width, base.height, 3, 0, 255)),
-      psnrCommonField: round2(psnrInside(image, truth.data, base.width, base.height, 3, margin, 255)),
-    });
+    const score = (image: ArrayLike<number>, truth: Frame) => scoreAgainst(truth, margin)(image);
     for (const method of ['depthmap', 'pyramid'] as const) {
       const aligned = await stack(wobbling.frames, 'similarity', method);
       const errors = aligned.transforms.map((r, i) => {

@@ -10,12 +10,11 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { viewOverhang, wobbleTransforms } from '../src/rig/simulated/motion.js';
 import { makeIntegratedStack } from '../src/rig/simulated/pixel-integration.js';
-import { psnrInside } from '../src/rig/simulated/score.js';
 import type { Frame } from '../src/stack/types.js';
+import { MOTION, QUALITY_STACK, scoreAgainst } from './alignment-quality.js';
 
 const run = promisify(execFile);
-const MOTION = { shiftPx: 2, scalePerFrame: 0.002, rotationDeg: 0.3 };
-const BASE = { width: 384, height: 288, frames: 20, seed: 5, noise: 0.004 };
+const BASE = { ...QUALITY_STACK, frames: 20 };
 // enfuse as its manual suggests for focus stacks: local contrast only, each pixel from one frame.
 const ENFUSE_FOCUS = [
   '--exposure-weight=0',
@@ -68,11 +67,7 @@ export async function externalTools(log: (line: string) => void) {
     ['wobbling', MOTION],
   ] as const) {
     const stack = makeIntegratedStack({ ...BASE, motion });
-    const score = (image: ArrayLike<number>) => ({
-      psnr: Math.round(100 * psnrInside(image, stack.truth.data, BASE.width, BASE.height, 3, 0, 255)) / 100,
-      psnrCommonField:
-        Math.round(100 * psnrInside(image, stack.truth.data, BASE.width, BASE.height, 3, margin, 255)) / 100,
-    });
+    const score = scoreAgainst(stack.truth, margin);
     const dir = await mkdtemp(join(tmpdir(), 'stackscope-external-'));
     try {
       const files = await writeFrames(stack.frames, dir);
