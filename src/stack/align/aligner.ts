@@ -7,7 +7,7 @@
 //   ─► transform in full-resolution pixels, per-channel gains ─► resample only if it moves a
 //      pixel by 0.05 px or more, or the brightness differs
 import type { Frame } from '../types.js';
-import { createSimilarityEstimator } from './log-polar.js';
+import { createSimilarityEstimator, type SimilaritySeed } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
 import { blockMeans, exposureGains, type BlockMeans } from './exposure.js';
@@ -113,12 +113,17 @@ export class FrameAligner {
     }
     const small = this.downscale(frame);
     const previous = this.previous;
-    let transform = this.estimate(this.reference, small);
+    // A trusted neighbour's scale and rotation seed the estimate (log-polar.ts: SimilaritySeed); an
+    // estimate that fails from the seed is made again from scratch.
+    const seed = previous?.trusted ? previous.transform : undefined;
+    let transform = this.estimate(this.reference, small, seed);
+    if (seed && transform.confidence < MIN_CONFIDENCE) transform = this.estimate(this.reference, small);
     let source: AlignmentReport['source'] = 'reference';
     // Chaining from a frame whose own transform was not trusted would carry its error forward.
     if (transform.confidence < MIN_CONFIDENCE && previous?.trusted) {
       // Frames far apart in focus can look too different to match; neighbours still do.
-      const step = this.estimate(previous.small, small);
+      let step = this.estimate(previous.small, small, IDENTITY);
+      if (step.confidence < MIN_CONFIDENCE) step = this.estimate(previous.small, small);
       if (step.confidence >= MIN_CONFIDENCE) {
         transform = { ...compose(previous.transform, step), confidence: step.confidence };
         source = 'chained';
@@ -142,7 +147,7 @@ export class FrameAligner {
     };
   }
 
-  private estimate(reference: SmallFrame, moving: SmallFrame): FrameTransform {
+  private estimate(reference: SmallFrame, moving: SmallFrame, seed?: SimilaritySeed): FrameTransform {
     let small: FrameTransform;
     if (this.translation) {
       const c = this.translation.correlate(
@@ -151,7 +156,7 @@ export class FrameAligner {
       );
       small = { dx: c.dx, dy: c.dy, scale: 1, rotationDeg: 0, confidence: c.confidence };
     } else {
-      const { refined, ...estimate } = this.similarity!.estimate(reference.lum, moving.lum);
+      const { refined, ...estimate } = this.similarity!.estimate(reference.lum, moving.lum, seed);
       // An estimate whose refinement diverged is the coarse log-polar one: on real frames far apart
       // in focus it is often wrong with a middling confidence, so it is never trusted.
       small = refined

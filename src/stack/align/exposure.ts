@@ -40,18 +40,27 @@ export function blockMeans(frame: Frame): BlockMeans {
   const means = new Float64Array(g * g * ch);
   const clipped = new Uint8Array(g * g * ch);
   const counts = new Float64Array(g * g);
-  const blockOfX = Int32Array.from({ length: w }, (_, x) => Math.min(g - 1, Math.floor((x * g) / w)));
+  // Sample columns block by block: a block's sums stay in locals across its run of a row.
+  const columnsOfBlock: number[][] = Array.from({ length: g }, () => []);
+  for (let x = 0; x < w; x += stride) columnsOfBlock[Math.min(g - 1, Math.floor((x * g) / w))].push(x * ch);
   for (let y = 0; y < h; y += stride) {
     const row = Math.min(g - 1, Math.floor((y * g) / h)) * g;
-    for (let x = 0; x < w; x += stride) {
-      const b = row + blockOfX[x];
-      const p = (y * w + x) * ch;
+    const rowStart = y * w * ch;
+    for (let bx = 0; bx < g; bx++) {
+      const b = row + bx;
+      const columns = columnsOfBlock[bx];
       for (let c = 0; c < ch; c++) {
-        const v = data[p + c];
-        means[b * ch + c] += linear[v];
-        if (v >= top) clipped[b * ch + c] = 1;
+        let sum = 0;
+        let clip = 0;
+        for (let i = 0; i < columns.length; i++) {
+          const v = data[rowStart + columns[i] + c];
+          sum += linear[v];
+          clip |= v >= top ? 1 : 0;
+        }
+        means[b * ch + c] += sum;
+        if (clip) clipped[b * ch + c] = 1;
       }
-      counts[b]++;
+      counts[b] += columns.length;
     }
   }
   const usable = new Uint8Array(g * g * ch);

@@ -174,6 +174,24 @@ describe('createSimilarityEstimator', () => {
     expect(got.confidence).toBeGreaterThan(0.5);
   });
 
+  it('from a seed (a neighbour’s scale and rotation) skips the log-polar stage and still converges', () => {
+    const truth = { scale: 1.012, rotationDeg: 0.35, dx: -7.5, dy: 5.25 };
+    const mov = noisy(blur(view(specimen, SIZE, truth), SIZE, 1.5), 0.01, 3);
+    const ref = noisy(reference, 0.01, 4);
+    const unseeded = estimator.estimate(ref, mov);
+    // Seeds as near as a neighbouring frame's (0.1 %, 0.05°) and as far as the refinement reaches (1 %, 0.5°).
+    for (const seed of [
+      { scale: 1.011, rotationDeg: 0.3 },
+      { scale: 1.002, rotationDeg: -0.15 },
+    ]) {
+      const got = estimator.estimate(ref, mov, seed);
+      expectClose(got, truth, `seed ${seed.scale}, ${seed.rotationDeg}°`);
+      expect(got.refined).toBe(true);
+      expect(got.confidence).toBeGreaterThan(0.5);
+      expect(Math.abs(got.scale - unseeded.scale)).toBeLessThan(1e-4);
+    }
+  });
+
   it('rejects bad sizes and short images', () => {
     expect(() => createSimilarityEstimator(200)).toThrow(RangeError);
     expect(() => estimator.estimate(reference, new Float32Array(10))).toThrow(RangeError);
