@@ -20,6 +20,7 @@ export interface Kernels {
   padRows(...args: number[]): void;
   binLuminance(...args: number[]): void;
   cellLuminance(...args: number[]): void;
+  pixelLuma(...args: number[]): void;
   refineHessian(...args: number[]): void;
   refineGradient(...args: number[]): void;
   flatBand(...args: number[]): void;

@@ -2,7 +2,7 @@
 // into cells of cell×cell pixels. Rows outside the image replicate the edge, so every row of cells
 // gets a full neighbourhood.
 
-import { SimdCellLuminance } from './simd-cells.js';
+import { SimdCellLuminance, type PixelLuma } from './simd-cells.js';
 
 const LUMA_R = 0.299;
 const LUMA_G = 0.587;
@@ -18,16 +18,28 @@ export interface LuminanceSource {
   cell: number;
 }
 
-/** Where the 2×2 RGB path also adds each bin's mean colour (rows [from, to) of this call only). */
+/**
+ * What the call's own rows (rows [from, to) of this call; the rest are a neighbour's halo) also yield:
+ * each bin's mean colour added into `sum` (RGB bins of 2×2 and up) and, if `luma` is given, each pixel's
+ * luma (0–1, width × height) where the SIMD kernels read the pixels anyway (see cellPassWritesLuma).
+ */
 export interface ColourAccumulator {
   sum: Float32Array;
   from: number;
   to: number;
+  luma?: Float32Array | null;
+}
+
+/** Whether luminanceRows writes a frame's per-pixel luma when asked (else the caller computes it). */
+export function cellPassWritesLuma(src: LuminanceSource): boolean {
+  const { cell, channels, data } = src;
+  return (cell === 2 || cell === 4) && channels === 3 && data instanceof Uint8Array && simdCells() !== null;
 }
 
 /**
  * Writes cell rows [firstRow, firstRow + rows) of luminance (0–1), ceil(width / cell) wide, into `out`.
- * Returns whether `colour` was served (RGB bins of 2×2 and up): reading each pixel once for both matters at 12 MP.
+ * Returns whether `colour` was served (RGB bins of 2×2 and up); its luma is, when cellPassWritesLuma.
+ * Reading each pixel once for the cells, their colour and the pyramid's luma matters at 12 MP.
  */
 export function luminanceRows(
   src: LuminanceSource,
@@ -46,12 +58,27 @@ export function luminanceRows(
   const r = channels === 3 ? LUMA_R * k : k;
   const g = LUMA_G * k;
   const b = LUMA_B * k;
+  const simdServes = cellPassWritesLuma(src);
+  const pixelWeights: [number, number, number] = [LUMA_R / maxValue, LUMA_G / maxValue, LUMA_B / maxValue];
   for (let i = 0; i < rows; i++) {
     const cy = Math.min(cellRows - 1, Math.max(0, firstRow + i));
     const o = i * cellsWide;
-    if ((cell === 2 || cell === 4) && channels === 3 && data instanceof Uint8Array && simdCells()) {
-      const into = colour && i >= colour.from && i < colour.to ? colour.sum : null;
-      simdRgbCells(data, width, height, cell, cy, r, g, b, out, o, into, cy * cellsWide * 3);
+    if (simdServes) {
+      const own = colour !== null && i >= colour.from && i < colour.to;
+      const luma = own && colour.luma ? { out: colour.luma, weights: pixelWeights } : null;
+      simdRgbCells(
+        data as Uint8Array,
+        width,
+        height,
+        cell as 2 | 4,
+        cy,
+        [r, g, b],
+        out,
+        o,
+        own ? colour.sum : null,
+        cy * cellsWide * 3,
+        luma,
+      );
       continue;
     }
     if (cell > 2 && channels === 3) {
@@ -103,15 +130,15 @@ function simdRgbCells(
   height: number,
   cell: 2 | 4,
   cy: number,
-  r: number,
-  g: number,
-  b: number,
+  weights: [number, number, number],
   out: Float32Array,
   o: number,
   sum: Float32Array | null,
   so: number,
+  luma: PixelLuma | null,
 ): void {
-  const { luminance, colour, done } = cellKernels!.row(data, width, height, cell, cy, [r, g, b]);
+  const [r, g, b] = weights;
+  const { luminance, colour, done } = cellKernels!.row(data, width, height, cell, cy, weights, luma);
   out.set(luminance, o);
   if (sum) for (let i = 0; i < 3 * done; i++) sum[so + i] += colour[i];
   // The cells the kernel leaves (a partial last one, an odd 2×2 one) by the JavaScript path.

@@ -13,6 +13,13 @@ export interface CellRow {
   done: number;
 }
 
+/** Where and how SimdCellLuminance.row also writes per-pixel luma. */
+export interface PixelLuma {
+  /** Width × height, row-major. */
+  out: Float32Array;
+  weights: [number, number, number];
+}
+
 export class SimdCellLuminance {
   private constructor(private readonly kernels: Kernels) {}
 
@@ -22,7 +29,11 @@ export class SimdCellLuminance {
     return kernels ? new SimdCellLuminance(kernels) : null;
   }
 
-  /** Cell row `cy` (cell 2 or 4; rows beyond the frame replicate its last); views valid until the next call. */
+  /**
+   * Cell row `cy` (cell 2 or 4; rows beyond the frame replicate its last); views valid until the next
+   * call. With `luma`, also each pixel's luma (pixelWeights) of the cell row's pixel rows within the
+   * frame, into luma.out at their place: the pyramid's per-pixel pass, while the rows are here.
+   */
   row(
     data: Uint8Array,
     width: number,
@@ -30,19 +41,27 @@ export class SimdCellLuminance {
     cell: 2 | 4,
     cy: number,
     weights: [number, number, number],
+    luma: PixelLuma | null = null,
   ): CellRow {
     const rowBytes = width * 3;
     const full = Math.floor(width / cell);
     const done = cell === 4 ? full : full & ~1;
     const lum = (ROWS + cell * rowBytes + 16 + 15) & ~15;
     const colour = lum + ((4 * full + 15) & ~15);
-    const memory = reserveMemory(this.kernels, colour + 12 * full + 16);
+    const pixels = (colour + 12 * full + 16 + 15) & ~15;
+    const memory = reserveMemory(this.kernels, pixels + (luma ? 4 * cell * width : 0));
     const heap = new Uint8Array(memory.buffer);
     for (let dy = 0; dy < cell; dy++) {
       const y = Math.min(height - 1, cy * cell + dy) * rowBytes;
       heap.set(data.subarray(y, y + rowBytes), ROWS + dy * rowBytes);
     }
     this.kernels.cellLuminance(ROWS, width, cell, done, lum, colour, ...weights);
+    if (luma) {
+      const first = cy * cell;
+      const count = Math.max(0, Math.min(cell, height - first)) * width;
+      this.kernels.pixelLuma(ROWS, count, pixels, ...luma.weights);
+      luma.out.set(new Float32Array(memory.buffer, pixels, count), first * width);
+    }
     return {
       luminance: new Float32Array(memory.buffer, lum, done),
       colour: new Float32Array(memory.buffer, colour, 3 * done),

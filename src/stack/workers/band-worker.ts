@@ -16,7 +16,7 @@ import {
   INT16_COEFFICIENT_SCALE,
   type PyramidViews,
 } from '../merge/pyramid.js';
-import { luminanceRows } from '../merge/luminance.js';
+import { cellPassWritesLuma, luminanceRows } from '../merge/luminance.js';
 import {
   bandOf,
   cellGrid,
@@ -112,8 +112,11 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const levelRows = (level: number) => own(layout.levels[level].height);
   const ownCells = () => own(grid.height);
 
-  /** Focus scores and raw decisions of this band's cells, and the cells' colour for the fallback mean. */
-  function measureBand(frameIndex: number, coverage: Int32Array | null): void {
+  /**
+   * Focus scores and raw decisions of this band's cells, and the cells' colour for the fallback mean;
+   * with `luma`, the luma of these cells' pixel rows too (luminance.ts: cellPassWritesLuma).
+   */
+  function measureBand(frameIndex: number, coverage: Int32Array | null, luma: Float32Array | null): void {
     const { start, end } = ownCells();
     const w = grid.width;
     let colourServed = false;
@@ -121,11 +124,12 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       const c1 = Math.min(end, c0 + CHUNK_ROWS);
       const first = c0 - halo;
       const rows = c1 - c0 + 2 * halo;
-      // Only the chunk's own rows add colour: its halo rows belong to neighbouring chunks.
+      // Only the chunk's own rows add colour and luma: its halo rows belong to neighbouring chunks.
       colourServed = luminanceRows(source, first, rows, lum, {
         sum: colourSum,
         from: halo,
         to: halo + c1 - c0,
+        luma,
       });
       measure.compute({ lum, width: w, rows, firstRow: first }, scores);
       depth.score.set(scores.subarray(halo * w, (halo + c1 - c0) * w), c0 * w);
@@ -174,8 +178,12 @@ function createSteps(init: WorkerInit): Record<string, Step> {
   const steps: Record<string, Step> = {
     measure(msg) {
       useSlot(msg.slot);
-      measureBand(msg.frame, (msg as unknown as { coverage: Int32Array | null }).coverage);
-      if (pyramid) {
+      const coverage = (msg as unknown as { coverage: Int32Array | null }).coverage;
+      // The cell bands partition the cell rows, so luma written by the cell pass covers every pixel row
+      // once across the workers; the reduce step after the barrier reads it whole.
+      const lumaByCells = pyramid !== null && cellPassWritesLuma(source);
+      measureBand(msg.frame, coverage, lumaByCells ? pyramid.luma : null);
+      if (pyramid && !lumaByCells) {
         const { start, end } = own(g.height);
         lumaRows(pyramid, start, end);
       }
