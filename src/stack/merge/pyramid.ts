@@ -101,8 +101,9 @@ function laplacianRow(v: PyramidViews, level: number, y: number, s: PyramidScrat
   const out = s.row;
   expandRow(v.gauss, next.gaussOffset, next.width, next.height, y, here.width, out, s.tmp);
   const source = level === 0 ? v.luma : v.gauss;
-  const g = (level === 0 ? 0 : here.gaussOffset) + y * here.width;
-  for (let x = 0; x < here.width; x++) out[x] = source[g + x] - out[x];
+  const width = here.width;
+  const g = (level === 0 ? 0 : here.gaussOffset) + y * width;
+  for (let x = 0; x < width; x++) out[x] = source[g + x] - out[x];
 }
 
 /** Level 0, pixel row y: take L0 and the chroma of this frame where the depth decisions (in `wins`) chose it. */
@@ -112,17 +113,23 @@ export function updateLevel0Row(v: PyramidViews, y: number, wins: Uint8Array, s:
   const row = y * width;
   const scale = v.fusedScale;
   const { fused, chroma, frame } = v;
-  for (let x = 0; x < width; x++) if (wins[x] === 1) fused[row + x] = s.row[x] * scale;
-  if (channels === 1 || !chroma) return;
+  const lap = s.row;
+  if (channels === 1 || !chroma) {
+    for (let x = 0; x < width; x++) if (wins[x] === 1) fused[row + x] = lap[x] * scale;
+    return;
+  }
+  // One pass over the winners; the chroma scalings folded into two constants (no division per pixel).
   const k = scale / v.maxValue;
-  for (let x = 0, p = row * 3; x < width; x++, p += 3) {
+  const cbScale = k / (2 * (1 - KB));
+  const crScale = k / (2 * (1 - KR));
+  for (let x = 0, p = row * 3, c = 2 * row; x < width; x++, p += 3, c += 2) {
     if (wins[x] !== 1) continue;
+    fused[row + x] = lap[x] * scale;
     const r = frame[p];
-    const g = frame[p + 1];
     const b = frame[p + 2];
-    const luma = KR * r + KG * g + KB * b;
-    chroma[2 * (row + x)] = ((b - luma) / (2 * (1 - KB))) * k;
-    chroma[2 * (row + x) + 1] = ((r - luma) / (2 * (1 - KR))) * k;
+    const luma = KR * r + KG * frame[p + 1] + KB * b;
+    chroma[c] = (b - luma) * cbScale;
+    chroma[c + 1] = (r - luma) * crScale;
   }
 }
 
@@ -155,22 +162,24 @@ export function collapseLevel(
   const next = v.layout.levels[level + 1];
   const inv = 1 / v.fusedScale;
   const max = v.maxValue;
-  const { fused, chroma, frame } = v;
+  const { fused, chroma, frame, gauss } = v;
   const up = s.row;
+  // Locals only in the loops: V8 reloads object properties around stores to shared memory (measured 2×).
+  const width = here.width;
   for (let y = start; y < end; y++) {
-    expandRow(v.gauss, next.gaussOffset, next.width, next.height, y, here.width, up, s.tmp);
-    const f = here.fusedOffset + y * here.width;
+    expandRow(gauss, next.gaussOffset, next.width, next.height, y, width, up, s.tmp);
+    const f = here.fusedOffset + y * width;
     if (level > 0) {
-      const g = here.gaussOffset + y * here.width;
-      for (let x = 0; x < here.width; x++) v.gauss[g + x] = fused[f + x] * inv + up[x];
+      const g = here.gaussOffset + y * width;
+      for (let x = 0; x < width; x++) gauss[g + x] = fused[f + x] * inv + up[x];
       continue;
     }
     if (v.g.channels === 1 || !chroma) {
-      for (let x = 0, o = y * here.width; x < here.width; x++, o++)
+      for (let x = 0, o = y * width; x < width; x++, o++)
         frame[o] = toSample((fused[f + x] * inv + up[x]) * max, max);
       continue;
     }
-    for (let x = 0, o = y * here.width * 3; x < here.width; x++, o += 3) {
+    for (let x = 0, o = y * width * 3; x < width; x++, o += 3) {
       const luma = (fused[f + x] * inv + up[x]) * max;
       const cb = chroma[2 * (f + x)] * inv * max;
       const cr = chroma[2 * (f + x) + 1] * inv * max;
@@ -204,6 +213,8 @@ export function updateLevelFromCells(
   s: PyramidScratch,
 ): void {
   const { width: w, fusedOffset } = v.layout.levels[level];
+  const { fused, fusedScale } = v;
+  const lap = s.row;
   const span = 1 << level;
   const centre = span >> 1;
   const cellOf = new Int32Array(w);
@@ -220,7 +231,6 @@ export function updateLevelFromCells(
     if (!any) continue;
     laplacianRow(v, level, y, s);
     const row = fusedOffset + y * w;
-    for (let x = 0; x < w; x++)
-      if (cellMask[maskRow + cellOf[x]] & 2) v.fused[row + x] = s.row[x] * v.fusedScale;
+    for (let x = 0; x < w; x++) if (cellMask[maskRow + cellOf[x]] & 2) fused[row + x] = lap[x] * fusedScale;
   }
 }

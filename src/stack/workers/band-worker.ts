@@ -149,7 +149,8 @@ function createSteps(init: WorkerInit): Record<string, Step> {
       visit(cy, wins);
       return;
     }
-    for (let x = 0; x < g.width; x++) pixelWins[x] = wins[(x / cell) | 0];
+    const width = g.width;
+    for (let x = 0; x < width; x++) pixelWins[x] = wins[(x / cell) | 0];
     for (let y = cy * cell, end = Math.min(g.height, y + cell); y < end; y++) visit(y, pixelWins);
   }
 
