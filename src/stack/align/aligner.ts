@@ -216,9 +216,13 @@ export class FrameAligner {
       }
     }
     const mean = total / (ws * hs);
-    for (let v = 0; v < size; v++)
-      for (let u = 0; u < size; u++)
-        if (v < oy || v >= oy + hs || u < ox || u >= ox + ws) lum[v * size + u] = mean;
+    // The canvas around the frame: whole rows above and below, the ends of the rows beside it.
+    lum.fill(mean, 0, oy * size);
+    lum.fill(mean, (oy + hs) * size);
+    for (let v = oy; v < oy + hs; v++) {
+      lum.fill(mean, v * size, v * size + ox);
+      lum.fill(mean, v * size + ox + ws, (v + 1) * size);
+    }
     return { lum, blocks: blockMeans(frame) };
   }
 }
