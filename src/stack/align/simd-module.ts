@@ -21,6 +21,8 @@ export interface Kernels {
   binLuminance(...args: number[]): void;
   cellLuminance(...args: number[]): void;
   pixelLuma(...args: number[]): void;
+  reduceRow(...args: number[]): void;
+  expandRow(...args: number[]): void;
   refineHessian(...args: number[]): void;
   refineGradient(...args: number[]): void;
   flatBand(...args: number[]): void;

@@ -4,11 +4,23 @@
 // Loops run the interior without clamping and treat the few border samples apart: these are the
 // hottest loops of the pyramid merge.
 
+import { SIMD_MIN_WIDTH, SimdPyramidRows } from './simd-pyramid.js';
+
 const W0 = 6 / 16;
 const W1 = 4 / 16;
 const W2 = 1 / 16;
 
 const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
+
+// Per thread (each worker loads its own instance); undefined until first asked, null when unavailable.
+let simdRows: SimdPyramidRows | null | undefined;
+
+/** The SIMD kernels for a level `sw` wide, or null (narrow level, no SIMD): then the loops below. */
+function simdFor(sw: number): SimdPyramidRows | null {
+  if (sw < SIMD_MIN_WIDTH) return null;
+  if (simdRows === undefined) simdRows = SimdPyramidRows.create();
+  return simdRows;
+}
 
 /** Horizontal half of REDUCE: decimates a vertically filtered row of width `sw` into `out` at `o`. */
 function reduceHorizontal(tmp: Float32Array, sw: number, out: Float32Array, o: number, dw: number): void {
@@ -30,7 +42,10 @@ function reduceHorizontal(tmp: Float32Array, sw: number, out: Float32Array, o: n
   for (let i = Math.max(1, safeEnd); i < dw; i++) out[o + i] = edge(i);
 }
 
-/** REDUCE rows [start, end) of a planar level (`sw`×`sh` at `srcOff`) into the next (`dw` wide at `dstOff`). */
+/**
+ * REDUCE rows [start, end) of a planar level (`sw`×`sh` at `srcOff`) into the next (`dw` wide at
+ * `dstOff`); wide levels on the SIMD kernels unless `simd` is false (tests compare the two).
+ */
 export function reduceRows(
   src: Float32Array,
   srcOff: number,
@@ -42,7 +57,13 @@ export function reduceRows(
   start: number,
   end: number,
   tmp: Float32Array,
+  simd = true,
 ): void {
+  const kernels = simd ? simdFor(sw) : null;
+  if (kernels) {
+    kernels.reduceRows(src, srcOff, sw, sh, dst, dstOff, dw, start, end);
+    return;
+  }
   const lastY = sh - 1;
   for (let i = start; i < end; i++) {
     const y = 2 * i;
@@ -58,7 +79,10 @@ export function reduceRows(
   }
 }
 
-/** EXPAND: row `y` of the level above (`dw` wide) interpolated from a planar level `sw`×`sh` at `srcOff`. */
+/**
+ * EXPAND: row `y` of the level above (`dw` wide) interpolated from a planar level `sw`×`sh` at
+ * `srcOff`; wide levels on the SIMD kernels unless `simd` is false.
+ */
 export function expandRow(
   src: Float32Array,
   srcOff: number,
@@ -68,7 +92,13 @@ export function expandRow(
   dw: number,
   out: Float32Array,
   tmp: Float32Array,
+  simd = true,
 ): void {
+  const kernels = simd ? simdFor(sw) : null;
+  if (kernels) {
+    kernels.expandRow(src, srcOff, sw, sh, y, dw, out);
+    return;
+  }
   const j = y >> 1;
   const lastY = sh - 1;
   const lastX = sw - 1;

@@ -2,6 +2,7 @@
 // borders replicated), on odd sizes, split by rows, and on planes they must reproduce.
 import { describe, expect, it } from 'vitest';
 import { expandRow, reduceRows } from '../../../src/stack/merge/pyramid-ops.js';
+import { simdAvailable } from '../../../src/stack/align/simd-module.js';
 import { seeded } from '../../helpers/frames.js';
 
 const K = [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16];
@@ -144,4 +145,48 @@ describe('expandRow', () => {
         }
     }
   });
+});
+
+// Levels 64 samples wide and more run on the WebAssembly SIMD kernels: they must give what the
+// JavaScript loops give (which the tests above check against the definitions), in single precision.
+describe('REDUCE and EXPAND on the SIMD kernels', () => {
+  it('are what this runtime uses', () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  for (const [sw, sh] of sizes('64x5 203x37 130x21 257x4')) {
+    it(`REDUCE ${sw}×${sh} as the JavaScript loops, whole and in bands, at offsets`, () => {
+      const rnd = seeded(sw + 7 * sh);
+      const src = plane(sw, sh, () => rnd());
+      const [dw, dh] = [Math.ceil(sw / 2), Math.ceil(sh / 2)];
+      const js = new Float32Array(dw * dh);
+      reduceRows(src, 0, sw, sh, js, 0, dw, 0, dh, new Float32Array(sw), false);
+      const simd = new Float32Array(3 + dw * dh);
+      const shifted = new Float32Array(5 + src.length);
+      shifted.set(src, 5);
+      const cut = dh >> 1;
+      reduceRows(shifted, 5, sw, sh, simd, 3, dw, 0, cut, new Float32Array(sw));
+      reduceRows(shifted, 5, sw, sh, simd, 3, dw, cut, dh, new Float32Array(sw));
+      for (let p = 0; p < js.length; p++) expect(Math.abs(simd[3 + p] - js[p])).toBeLessThan(1e-6);
+    });
+
+    it(`EXPAND to ${sw}×${sh} as the JavaScript loops, every row`, () => {
+      const [cw, chh] = [Math.ceil(sw / 2), Math.ceil(sh / 2)];
+      const rnd = seeded(sw * sh);
+      const coarse = new Float32Array(2 + cw * chh);
+      coarse.set(
+        plane(cw, chh, () => rnd()),
+        2,
+      );
+      const js = new Float32Array(sw);
+      const simd = new Float32Array(sw + 4).fill(-7);
+      for (let y = 0; y < sh; y++) {
+        expandRow(coarse, 2, cw, chh, y, sw, js, new Float32Array(cw), false);
+        expandRow(coarse, 2, cw, chh, y, sw, simd, new Float32Array(cw));
+        for (let x = 0; x < sw; x++) expect(Math.abs(simd[x] - js[x]), `(${x}, ${y})`).toBeLessThan(1e-6);
+        // Nothing is written past the row.
+        expect(simd[sw]).toBe(-7);
+      }
+    });
+  }
 });
