@@ -23,6 +23,7 @@ export interface Kernels {
   pixelLuma(...args: number[]): void;
   reduceRow(...args: number[]): void;
   expandRow(...args: number[]): void;
+  laplacianBoxMean(...args: number[]): void;
   refineHessian(...args: number[]): void;
   refineGradient(...args: number[]): void;
   flatBand(...args: number[]): void;

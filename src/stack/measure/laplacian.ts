@@ -1,7 +1,8 @@
 // Focus measure `laplacian` (the default): local energy of the 4-neighbour Laplacian of luminance,
 // the "LAP2" family of Pertuz et al. 2013 ("Analysis of focus measure operators for shape-from-focus").
 import type { FocusMeasure } from '../types.js';
-import { createWindowedEnergyMeasure } from './windowed-energy.js';
+import { SIMD_MAX_RADIUS, SimdLaplacianBoxMean } from './simd-laplacian.js';
+import { createWindowedEnergyMeasure, DEFAULT_WINDOW_RADIUS } from './windowed-energy.js';
 
 export function laplacianEnergy(lum: Float32Array, width: number, rows: number, out: Float32Array): void {
   const lastX = width - 1;
@@ -25,6 +26,16 @@ export function laplacianEnergy(lum: Float32Array, width: number, rows: number, 
   }
 }
 
-export function createLaplacianMeasure(opts: { windowRadius?: number } = {}): FocusMeasure {
-  return createWindowedEnergyMeasure('laplacian', laplacianEnergy, opts.windowRadius);
+/** `simd: false` keeps the JavaScript loops (the definition; tests compare the two). */
+export function createLaplacianMeasure(opts: { windowRadius?: number; simd?: boolean } = {}): FocusMeasure {
+  const radius = opts.windowRadius ?? DEFAULT_WINDOW_RADIUS;
+  const measure = createWindowedEnergyMeasure('laplacian', laplacianEnergy, radius);
+  const simd = opts.simd !== false && radius <= SIMD_MAX_RADIUS ? SimdLaplacianBoxMean.create() : null;
+  if (!simd) return measure;
+  return {
+    ...measure,
+    compute({ lum, width, rows }, out) {
+      simd.compute(lum, width, rows, radius, out);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // AssemblyScript (compiled to WebAssembly with SIMD by `npm run build:wasm`, not by tsc): the pixel
 // loops over whole 8-bit RGB frames — the two passes of the warp (geometry in ../resample.ts, driven by
 // ../simd-warp.ts), the aligner's downscale (../simd-bin.ts), the focus measure's cells
-// (../../merge/simd-cells.ts), the pyramid's luma (luma.ts) and its REDUCE and EXPAND (pyramid.ts) —
-// on rows their callers copy in.
+// (../../merge/simd-cells.ts) and the default focus measure (measure.ts), the pyramid's luma (luma.ts)
+// and its REDUCE and EXPAND (pyramid.ts) — on rows their callers copy in.
 //
 // Why WebAssembly: the warp is 36 M samples × 8 taps per 12 MP frame; scalar JavaScript needs ~1 s of
 // CPU for it, 128-bit SIMD does 8–16 samples per instruction. Memory layout is the caller's: every
@@ -430,3 +430,4 @@ function storeCell(sums: v128, weights: v128, mean: v128, lum: usize, colour: us
 export { convolve, flatBand, refineGradient, refineHessian } from './estimator';
 export { pixelLuma } from './luma';
 export { expandRow, reduceRow } from './pyramid';
+export { laplacianBoxMean } from './measure';
