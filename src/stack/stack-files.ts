@@ -4,7 +4,21 @@
 import { StackscopeError } from '../errors.js';
 import { FrameStacker, type FrameStackerOptions, type FrameStackerResult } from './frame-stacker.js';
 import { decodeFile } from './io.js';
-import type { Frame } from './types.js';
+import { DEFAULT_METHOD } from './stacker.js';
+import type { Frame, MergeMethod } from './types.js';
+
+/**
+ * Frames decoded ahead of the one being stacked. Unaligned: none (the decode overlaps the merge, and
+ * peak memory is the tighter target). Aligning, this thread estimates each frame (~60 ms at 12 MP)
+ * and the workers wait for it, never the other way round: a depthmap stack then decodes two ahead,
+ * so sharp can decode two frames at once when a core is free (12 MP × 20: 6 % less wall time in five
+ * alternated pairs, +36 MB). A pyramid stack keeps its workers busy, and a second frame decoding
+ * only competes with them (5 % slower): one ahead.
+ */
+function framesAhead(aligned: boolean, method: MergeMethod): number {
+  if (!aligned) return 0;
+  return method === 'pyramid' ? 1 : 2;
+}
 
 export interface FileProgress {
   done: number;
@@ -60,25 +74,24 @@ export async function stackFiles(
       reference = await decode(files[referenceIndex]);
       stacker.setReference(reference, files[referenceIndex]);
     }
-    // Aligning, the main thread spends ~0.1 s per frame estimating: decoding the next frame meanwhile
-    // (sharp's threads) keeps it off the critical path. One frame more in flight, whatever the count;
-    // unaligned stacks keep to one (their peak memory is the tighter target).
-    const ahead = stacker.alignmentEnabled;
-    const next = (i: number): Promise<Frame> | null => {
-      if (i >= files.length) return null;
+    // Frames in flight stay a fixed number, whatever the stack's length.
+    const ahead = framesAhead(stacker.alignmentEnabled, options.method ?? DEFAULT_METHOD);
+    const next = (i: number): Promise<Frame> => {
       const frame = i === referenceIndex && reference ? Promise.resolve(reference) : decode(files[i]);
       // Its failure is reported where it is awaited; until then (or if the stack fails first) it must
       // not count as unhandled.
       frame.catch(() => {});
       return frame;
     };
-    let pending = ahead ? next(0) : null;
+    const pending: Promise<Frame>[] = [];
+    let requested = 0;
     for (let i = 0; i < files.length; i++) {
       if (options.signal?.aborted) throw new StackscopeError('CANCELLED', 'the stack was cancelled');
       const file = files[i];
-      const frame = await (pending ?? next(i)!);
+      if (requested === i) pending.push(next(requested++));
+      const frame = await pending.shift()!;
       if (i === referenceIndex) reference = null;
-      pending = ahead ? next(i + 1) : null;
+      while (requested < Math.min(files.length, i + 1 + ahead)) pending.push(next(requested++));
       await stacker.add(frame, file);
       onProgress({ done: i + 1, total: files.length, file });
     }

@@ -1,6 +1,6 @@
-// stackFiles decodes one frame ahead when aligning: frames still arrive in order, the reference is
-// decoded once, and a frame that fails to decode ahead of its turn is reported as that file's error,
-// never as an unhandled rejection.
+// stackFiles decodes ahead when aligning (two frames for depthmap, one for pyramid): frames still
+// arrive in order, the reference is decoded once, and a frame that fails to decode ahead of its turn
+// is reported as that file's error, never as an unhandled rejection.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,14 @@ describe('stackFiles with alignment (decoding ahead)', () => {
     expect(result.decodeMs).toHaveLength(4);
   });
 
+  it('stacks in order one ahead too (pyramid)', async () => {
+    const result = await stackFiles(files, { align: 'similarity', method: 'pyramid', threads: 1 });
+    expect(result.frames).toBe(4);
+    expect(result.alignment.map((a) => a.transform.dx > 0.5)).toEqual([false, true, true, true]);
+    expect(result.alignment.map((a) => a.transform.dx > 1.5)).toEqual([false, false, true, true]);
+  });
+
+  // The broken file is third: two ahead, it is decoded (and fails) while the first frame is stacked.
   it('reports a frame that fails to decode ahead as that file, with no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const listener = (reason: unknown) => unhandled.push(reason);

@@ -113,15 +113,17 @@ export class FrameAligner {
     }
     const small = this.downscale(frame);
     const previous = this.previous;
-    // A trusted neighbour's scale and rotation seed the estimate (log-polar.ts: SimilaritySeed); an
-    // estimate that fails from the seed is made again from scratch.
-    const seed = previous?.trusted ? previous.transform : undefined;
-    let transform = this.estimate(this.reference, small, seed);
-    if (seed && transform.confidence < MIN_CONFIDENCE) transform = this.estimate(this.reference, small);
+    // Against the reference, the whole estimate: its log-polar stage's confidence is what tells a
+    // frame too different from the reference to match (far from it in focus). Seeded from a
+    // neighbour, only the shift's confidence is left, and that stays high on such frames (measured:
+    // 1.00 where the log-polar stage gave 0.00–0.70), which trusted worse estimates than the chain.
+    let transform = this.estimate(this.reference, small);
     let source: AlignmentReport['source'] = 'reference';
     // Chaining from a frame whose own transform was not trusted would carry its error forward.
     if (transform.confidence < MIN_CONFIDENCE && previous?.trusted) {
-      // Frames far apart in focus can look too different to match; neighbours still do.
+      // Frames far apart in focus can look too different to match; neighbours still do. Neighbours
+      // differ by a step's breathing and tilt, so the estimate starts from no scale or rotation
+      // (log-polar.ts: SimilaritySeed), and only a failed seeded one is made again from scratch.
       let step = this.estimate(previous.small, small, IDENTITY);
       if (step.confidence < MIN_CONFIDENCE) step = this.estimate(previous.small, small);
       if (step.confidence >= MIN_CONFIDENCE) {

@@ -32,9 +32,10 @@ export interface SimilarityEstimator {
 }
 
 /**
- * Where a stack's next frame most likely sits: its neighbour's scale and rotation. Focus breathing and
- * stage tilt change little from one step to the next (~0.1 %, ~0.01°), closer than the log-polar
- * stage's resolution (~0.5 %, ~0.3°), and that stage is ~40 % of an estimate's time.
+ * Where a frame most likely sits relative to its neighbour: focus breathing and stage tilt change
+ * little from one step to the next (~0.1 %, ~0.01°), closer than the log-polar stage resolves
+ * (~0.5 %, ~0.3°), and that stage is ~40 % of an estimate's time. Without it the confidence is the
+ * shift's alone, which does not tell frames too different to match (aligner.ts).
  */
 export interface SimilaritySeed {
   scale: number;
