@@ -22,11 +22,12 @@ export interface SimilarityEstimator {
   /**
    * The similarity mapping `reference` coordinates to `moving` coordinates (see {@link Similarity}), with
    * `confidence` in [0, 1]: the lower of the two phase-correlation confidences (log-polar and shift;
-   * from a seed, the shift's), halved if the refinement failed and a coarser estimate is returned instead. Exactly flat areas (e.g.
-   * constant padding around a non-square frame) are ignored by the refinement. Work done on `reference`
-   * is kept for the next call if that passes the same pixel values (compared, so mutating is safe).
-   * With a `seed` (the scale and rotation of a neighbouring frame), the log-polar stage is skipped:
-   * the shift is found at the seed's scale and rotation, and the refinement starts from there.
+   * from a seed, the shift's), halved if the refinement failed and a coarser estimate is returned
+   * instead. Exactly flat areas (e.g. constant padding around a non-square frame) are ignored by the
+   * refinement. Work done on `reference` is kept for the next call if that passes the same pixel values
+   * (compared, so mutating is safe). With a `seed` (the scale and rotation of a neighbouring frame),
+   * the log-polar stage is skipped: the shift is found at the seed's scale and rotation, and the
+   * refinement starts from there.
    */
   estimate(reference: Float32Array, moving: Float32Array, seed?: SimilaritySeed): SimilarityEstimate;
 }
