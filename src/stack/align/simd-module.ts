@@ -73,3 +73,17 @@ export function reserveMemory(kernels: Kernels, bytes: number): WasmMemory {
   if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));
   return memory;
 }
+
+/**
+ * reserveMemory, as floats: `previous` again while the memory did not grow, else a new view (callers
+ * keep the returned view for their next call, so a hot path does not allocate one per row).
+ */
+export function reserveFloats(kernels: Kernels, bytes: number, previous: Float32Array): Float32Array {
+  const memory = reserveMemory(kernels, bytes);
+  return previous.buffer === memory.buffer ? previous : new Float32Array(memory.buffer);
+}
+
+/** Byte offsets in the module's memory are kept 16-byte aligned for its v128 loads and stores. */
+export function roundUp16(n: number): number {
+  return (n + 15) & ~15;
+}

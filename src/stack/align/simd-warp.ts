@@ -7,7 +7,7 @@
 // row position per 16-byte block. Together they move a sample by < 0.02 px and change it by at most
 // 1 level on 99.5 % of samples, 3 where an overshoot was clipped between the passes (tested). Frames
 // it does not take (grey, 16-bit, larger rotations) stay on the float path.
-import { instantiateKernels, reserveMemory, type Kernels } from './simd-module.js';
+import { instantiateKernels, reserveMemory, roundUp16, type Kernels } from './simd-module.js';
 import { linearPart } from './transform.js';
 import type { WarpGeometry, WarpSpec } from './resample.js';
 
@@ -220,8 +220,4 @@ function keysWeights(t: number, out: Float64Array): void {
   out[1] = 1.5 * t3 - 2.5 * t2 + 1;
   out[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
   out[3] = 0.5 * t3 - 0.5 * t2;
-}
-
-function roundUp16(n: number): number {
-  return (n + 15) & ~15;
 }

@@ -2,7 +2,7 @@
 // source rows are copied into the module's memory (REDUCE keeps them in a ring, so each is copied
 // once per band), the kernel writes the output row there, and it is copied out. The JavaScript loops
 // in pyramid-ops.ts stay the definition, and serve narrow levels and runtimes without SIMD.
-import { instantiateKernels, reserveMemory, type Kernels } from '../align/simd-module.js';
+import { instantiateKernels, reserveFloats, roundUp16, type Kernels } from '../align/simd-module.js';
 
 /** Narrower levels stay in JavaScript: their rows are too short to repay the calls and copies. */
 export const SIMD_MIN_WIDTH = 64;
@@ -12,7 +12,7 @@ const RING = 8;
 export class SimdPyramidRows {
   /** Which source row each ring slot holds during one reduceRows call. */
   private readonly slotRow = new Int32Array(RING);
-  private view = new Float32Array(0);
+  private view: Float32Array = new Float32Array(0);
 
   private constructor(private readonly kernels: Kernels) {}
 
@@ -22,10 +22,9 @@ export class SimdPyramidRows {
     return kernels ? new SimdPyramidRows(kernels) : null;
   }
 
-  /** The module's memory, at least `bytes`, as floats (a view made again only when the memory grew). */
+  /** The module's memory, at least `bytes`, as floats. */
   private heap(bytes: number): Float32Array {
-    const memory = reserveMemory(this.kernels, bytes);
-    if (this.view.buffer !== memory.buffer) this.view = new Float32Array(memory.buffer);
+    this.view = reserveFloats(this.kernels, bytes, this.view);
     return this.view;
   }
 
@@ -98,8 +97,4 @@ export class SimdPyramidRows {
     this.kernels.expandRow(0, rowBytes, 2 * rowBytes, even ? 1 : 0, sw, tmp, result, dw);
     out.set(heap.subarray(result >> 2, (result >> 2) + dw));
   }
-}
-
-function roundUp16(n: number): number {
-  return (n + 15) & ~15;
 }
