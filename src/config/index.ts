@@ -3,7 +3,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { meshConfigSchema } from '../mesh/calibration.js';
+import { meshConfigSchema } from '../mesh/config-schema.js';
 import { schedulesConfigSchema } from '../schedule/schema.js';
 import { rigSchema } from './schema.js';
 

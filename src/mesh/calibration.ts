@@ -1,6 +1,6 @@
 // Scale of a mesh: µm per image pixel (the optics, from the configuration) and µm per frame of the
-// depth map (the stage step between planes), with the zod schema of the `mesh` configuration section.
-import { z } from 'zod';
+// depth map (the stage step between planes). The `mesh` configuration section's zod schema is in
+// config-schema.ts, so that stacking from the command line does not load zod.
 import { BadArgumentError } from '../errors.js';
 import { FALLBACK_START } from '../stack/merge/fallback.js';
 
@@ -29,63 +29,8 @@ export const MAX_TARGET_TRIANGLES = 1_000_000;
 export const DEFAULT_MIN_CONFIDENCE = FALLBACK_START;
 /** Printed base under the relief, mm (in the printed size, after the scale factor). */
 export const DEFAULT_BASE_MM = 2;
-
-export const meshConfigSchema = z
-  .object({
-    umPerPixel: z
-      .number()
-      .positive()
-      .default(DEFAULT_UM_PER_PIXEL)
-      .describe(
-        'µm of specimen per image pixel. Measure it once per objective: photograph a stage micrometer ' +
-          '(a slide ruled in 10 µm divisions), count the pixels between two rulings far apart, and ' +
-          'divide their distance in µm by that pixel count (docs/mesh.md)',
-      ),
-    umPerFrame: z
-      .number()
-      .positive()
-      .default(DEFAULT_UM_PER_FRAME)
-      .describe(
-        'µm between frames when a stack does not record its planes (uploads, CLI stacks of files): ' +
-          'the focus step the frames were taken at',
-      ),
-    zScale: z.number().positive().max(1000).default(1).describe('Height exaggeration; 1 = true to scale'),
-    targetTriangles: z
-      .number()
-      .int()
-      .min(2)
-      .max(MAX_TARGET_TRIANGLES)
-      .default(DEFAULT_TARGET_TRIANGLES)
-      .describe('Most triangles of the relief surface (a printable solid adds its walls and base)'),
-    minConfidence: z
-      .number()
-      .int()
-      .min(0)
-      .max(255)
-      .default(DEFAULT_MIN_CONFIDENCE)
-      .describe('Depth of pixels below this focus confidence (0–255) is filled from confident neighbours'),
-    removeBackground: z
-      .boolean()
-      .default(false)
-      .describe('Flatten the unconfident area touching the image border (the slide) to the lowest level'),
-    stlScale: z
-      .number()
-      .positive()
-      .max(100_000)
-      .default(10)
-      .describe('STL print scale: 10 prints a 4 mm specimen 40 mm wide'),
-    baseMm: z
-      .number()
-      .min(0.2)
-      .max(100)
-      .default(DEFAULT_BASE_MM)
-      .describe('Thickness of the printed base below the lowest point, mm (printed size)'),
-  })
-  .strict();
-
-export type MeshConfig = z.infer<typeof meshConfigSchema>;
-
-export const DEFAULT_MESH_CONFIG: MeshConfig = meshConfigSchema.parse({});
+/** STL print scale: 10 prints a 4 mm specimen 40 mm wide. */
+export const DEFAULT_STL_SCALE = 10;
 
 /** Checks a calibration before any work: every value finite, the pixel size positive, the step non-zero. */
 export function checkCalibration(c: MeshCalibration): Required<MeshCalibration> {

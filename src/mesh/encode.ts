@@ -2,7 +2,7 @@
 // with vertex colours (mm) and a textured GLB surface (metres, as glTF wants) for the web viewer.
 import { BadArgumentError } from '../errors.js';
 import type { TerrainMesh } from './build.js';
-import { DEFAULT_MESH_CONFIG } from './calibration.js';
+import { DEFAULT_BASE_MM, DEFAULT_STL_SCALE } from './calibration.js';
 import { encodeGlb } from './glb.js';
 import { placeVertices, textureCoords, vertexColours, type ImagePixels } from './place.js';
 import { encodePly } from './ply.js';
@@ -57,15 +57,12 @@ function surface(mesh: TerrainMesh, up: 'z' | 'y', unitsPerUm: number): IndexedM
 }
 
 export function encodeMesh(mesh: TerrainMesh, format: MeshFormat, options: EncodeOptions = {}): Buffer {
-  const scale = options.scale ?? (format === 'stl' ? DEFAULT_MESH_CONFIG.stlScale : 1);
+  const scale = options.scale ?? (format === 'stl' ? DEFAULT_STL_SCALE : 1);
   if (!(Number.isFinite(scale) && scale > 0))
     throw new BadArgumentError(`mesh scale must be positive, got ${scale}`);
   switch (format) {
     case 'stl': {
-      const solid = closeWithBase(
-        surface(mesh, 'z', 1e-3 * scale),
-        options.baseMm ?? DEFAULT_MESH_CONFIG.baseMm,
-      );
+      const solid = closeWithBase(surface(mesh, 'z', 1e-3 * scale), options.baseMm ?? DEFAULT_BASE_MM);
       // Short keys, four digits: the line must fit the header's 80 bytes. Units are mm.
       const f = meshFacts(mesh, 'mm', scale, 4);
       const words = [

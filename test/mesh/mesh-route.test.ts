@@ -14,7 +14,7 @@ import { meshRoutes } from '../../src/api/routes/mesh.js';
 import { stackRoutes } from '../../src/api/routes/stacks.js';
 import { configSchema, type Config } from '../../src/config/index.js';
 import { EventBus } from '../../src/events.js';
-import { DEFAULT_MESH_CONFIG } from '../../src/mesh/calibration.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/mesh/config-schema.js';
 import { encodeDepthPng, encodeImage } from '../../src/stack/io.js';
 import { JobStore, type NewJob } from '../../src/store/job-store.js';
 import { manifoldProblems, parseStl, syntheticInput, weld } from './mesh-helpers.js';

@@ -8,13 +8,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { StackscopeError } from '../../errors.js';
-import {
-  DEFAULT_MESH_CONFIG,
-  MAX_TARGET_TRIANGLES,
-  umPerFrameFromPlanes,
-  type MeshCalibration,
-  type MeshConfig,
-} from '../../mesh/calibration.js';
+import { MAX_TARGET_TRIANGLES, umPerFrameFromPlanes, type MeshCalibration } from '../../mesh/calibration.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../mesh/config-schema.js';
 import { MESH_FORMATS, type MeshFormat } from '../../mesh/encode.js';
 import type { MeshWriteOptions } from '../../mesh/mesh-files.js';
 import { writeMeshFromJobInWorker } from '../../mesh/mesh-thread.js';
