@@ -29,9 +29,11 @@ Options:
       --um-per-frame N     µm between frames (the focus step), for the mesh [${DEFAULT_UM_PER_FRAME}]
       --method M           ${METHODS.join('|')} [${DEFAULT_METHOD}]
       --measure M          ${MEASURES.join('|')} [${DEFAULT_MEASURE}]
-      --align A            auto|none|translation|similarity [auto]; auto stacks unaligned
-                           for now, translation|similarity are experimental (docs/alignment.md)
-      --reference R        first|middle|N (frame number, from 1) [first]
+      --align A            auto|none|translation|similarity [auto]; auto estimates every
+                           frame's shift, scale and rotation and resamples only the frames
+                           that move (docs/alignment.md); none skips the estimate
+      --reference R        first|middle|N (frame number, from 1) [middle]: the frame the
+                           others are aligned to, whose geometry the output keeps
       --threads N          worker threads [all cores]
       --window-radius N    focus window radius in pixels, laplacian/tenengrad [3]
       --quality N          JPEG quality 1–100 [95]
@@ -120,7 +122,7 @@ export function parseStackArgs(argv: string[]): StackCommandOptions | 'help' {
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length === 0) throw new BadArgumentError('no input files or folder given');
-  const reference = v.reference ?? 'first';
+  const reference = v.reference ?? 'middle';
   if (!/^(first|middle|[1-9][0-9]*)$/.test(reference)) {
     throw new BadArgumentError(
       `--reference: expected first, middle or a frame number from 1, got '${reference}'`,

@@ -54,7 +54,9 @@ export const jobsSchema = z
     align: z
       .enum(['auto', 'none', 'translation', 'similarity'])
       .default('auto')
-      .describe('Default frame alignment (auto: unaligned for now, see docs/alignment.md)'),
+      .describe(
+        'Default frame alignment. auto: estimate every frame, resample only those that move (docs/alignment.md)',
+      ),
     /** What a short press of the capture button runs. */
     buttonStack: zRequest.default({ frames: 20, step: 10 }),
     /** Keep this much disk free: a job that would eat into it is refused, a running one stopped. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackFiles } from '../../src/stack/stack-files.js';
+import { framesAhead, stackFiles } from '../../src/stack/stack-files.js';
 import { makeFrame } from '../helpers/frames.js';
 
 const W = 96;
@@ -33,6 +33,24 @@ afterAll(async () => {
 });
 
 describe('stackFiles with alignment (decoding ahead)', () => {
+  it('aligns to the middle frame by default', async () => {
+    const result = await stackFiles(files, { threads: 1 });
+    expect(result.referenceIndex).toBe(1);
+    expect(result.alignment[1]).toMatchObject({ source: 'reference', resampled: false });
+    // Moved one pixel a frame: every other frame is estimated and resampled (the default, auto).
+    expect(result.alignment.map((a) => a.resampled)).toEqual([true, false, true, true]);
+    expect(result.alignment.map((a) => Math.round(a.transform.dx))).toEqual([-1, 0, 1, 2]);
+  });
+
+  it('decodes ahead only when aligning, and not on a machine under 2 GB', () => {
+    const GB = 2 ** 30;
+    expect(framesAhead(false, 'depthmap', 8 * GB)).toBe(0);
+    expect(framesAhead(true, 'depthmap', 8 * GB)).toBe(2);
+    expect(framesAhead(true, 'pyramid', 8 * GB)).toBe(1);
+    expect(framesAhead(true, 'depthmap', 0.5 * GB)).toBe(0);
+    expect(framesAhead(true, 'pyramid', 1 * GB)).toBe(0);
+  });
+
   it('stacks every frame once, in order, the reference decoded once', async () => {
     const result = await stackFiles(files, { align: 'similarity', reference: 'middle', threads: 1 });
     expect(result.frames).toBe(4);
@@ -42,7 +60,12 @@ describe('stackFiles with alignment (decoding ahead)', () => {
   });
 
   it('stacks in order one ahead too (pyramid)', async () => {
-    const result = await stackFiles(files, { align: 'similarity', method: 'pyramid', threads: 1 });
+    const result = await stackFiles(files, {
+      align: 'similarity',
+      method: 'pyramid',
+      reference: 'first',
+      threads: 1,
+    });
     expect(result.frames).toBe(4);
     expect(result.alignment.map((a) => a.transform.dx > 0.5)).toEqual([false, true, true, true]);
     expect(result.alignment.map((a) => a.transform.dx > 1.5)).toEqual([false, false, true, true]);

@@ -4,7 +4,14 @@ import { makeIntegratedStack } from '../../../src/rig/simulated/pixel-integratio
 import { viewOverhang } from '../../../src/rig/simulated/motion.js';
 import { makeSyntheticStack, truthImage } from '../../../src/rig/simulated/stack.js';
 import { psnr, psnrInside } from '../../../src/rig/simulated/score.js';
-import { compose, FrameAligner, maxDisplacement } from '../../../src/stack/align/aligner.js';
+import {
+  compose,
+  FrameAligner,
+  maxDisplacement,
+  MIN_RESAMPLE_MOTION_PX,
+  MIN_RESAMPLE_SCALE,
+  needsResampling,
+} from '../../../src/stack/align/aligner.js';
 import { Stacker } from '../../../src/stack/stacker.js';
 import type { Frame } from '../../../src/stack/types.js';
 
@@ -184,5 +191,62 @@ describe('the reference frame itself', () => {
     const estimated = aligner.align(copy).report;
     expect(estimated.source).toBe('reference');
     expect(Math.hypot(estimated.transform.dx, estimated.transform.dy)).toBeLessThan(0.01);
+  });
+});
+
+describe('--align auto, the default', () => {
+  const still = { dx: 0, dy: 0, scale: 1, rotationDeg: 0, confidence: 1 };
+
+  it('resamples a frame whose centre moves 0.05 px, or whose scale or rotation changes 0.01 %', () => {
+    const rad = 180 / Math.PI;
+    expect(needsResampling(still)).toBe(false);
+    expect(needsResampling({ ...still, dx: 0.03, dy: 0.039 })).toBe(false);
+    expect(needsResampling({ ...still, dx: 0.03, dy: 0.04 + 1e-9 })).toBe(true);
+    expect(needsResampling({ ...still, scale: 1 + 0.99 * MIN_RESAMPLE_SCALE })).toBe(false);
+    expect(needsResampling({ ...still, scale: 1 - 1.01 * MIN_RESAMPLE_SCALE })).toBe(true);
+    expect(needsResampling({ ...still, rotationDeg: 0.99 * MIN_RESAMPLE_SCALE * rad })).toBe(false);
+    expect(needsResampling({ ...still, rotationDeg: -1.01 * MIN_RESAMPLE_SCALE * rad })).toBe(true);
+    expect(MIN_RESAMPLE_MOTION_PX).toBe(0.05);
+  });
+
+  // Frames of one scene, the second and third moved by known transforms; the fourth an exact copy.
+  const transforms = [
+    still,
+    { ...still, dx: 0.6, dy: -0.3 },
+    { ...still, scale: 1.003, rotationDeg: 0.1 },
+    still,
+  ];
+  const stack = makeSyntheticStack({
+    width: 320,
+    height: 240,
+    frames: 4,
+    seed: 11,
+    noise: 0.004,
+    motion: transforms,
+    marginPx: 20,
+  });
+  const frames = [...stack.frames.slice(0, 3), { ...stack.frames[0], data: stack.frames[0].data.slice() }];
+
+  it('estimates every frame, resamples the ones that moved, and leaves a still one as it is', () => {
+    const aligner = new FrameAligner('auto');
+    expect(aligner.enabled).toBe(true);
+    aligner.setReference(frames[0]);
+    const results = frames.map((f) => aligner.align(f));
+    expect(results.map((r) => r.report.resampled)).toEqual([false, true, true, false]);
+    expect(results.map((r) => r.warp === null)).toEqual([true, false, false, true]);
+    const moved = results[1].report.transform;
+    expect(Math.hypot(moved.dx - 0.6, moved.dy + 0.3)).toBeLessThan(0.1);
+    expect(Math.abs(results[2].report.transform.scale / 1.003 - 1)).toBeLessThan(5e-4);
+    // The copy is estimated (not recognised as the reference) and lands on the identity.
+    expect(results[3].report.source).toBe('reference');
+    expect(needsResampling(results[3].report.transform)).toBe(false);
+  });
+
+  it('is off with none: no estimate, every frame as it is', () => {
+    const aligner = new FrameAligner('none');
+    expect(aligner.enabled).toBe(false);
+    const { report, warp } = aligner.align(frames[1]);
+    expect(warp).toBeNull();
+    expect(report.source).toBe('identity');
   });
 });
