@@ -106,12 +106,13 @@ async function main(): Promise<void> {
   const files = await benchFrames(SPEC, log);
   const out = await mkdtemp(join(tmpdir(), 'stackscope-bench-'));
   try {
-    const runs: { decode: ProcessRun[]; depthmap: ProcessRun[]; pyramid: ProcessRun[]; auto: ProcessRun[] } = {
-      decode: [],
-      depthmap: [],
-      pyramid: [],
-      auto: [],
-    };
+    const runs: { decode: ProcessRun[]; depthmap: ProcessRun[]; pyramid: ProcessRun[]; auto: ProcessRun[] } =
+      {
+        decode: [],
+        depthmap: [],
+        pyramid: [],
+        auto: [],
+      };
     for (let r = 0; r < RUNS; r++) {
       // Alternating keeps a drift in the machine's speed from favouring one of them.
       runs.decode.push(await runNode([DECODE_ONLY, ...files]));
