@@ -40,16 +40,38 @@ export function decideRows(
   coverage: Int32Array | null = null,
 ): void {
   const { score, best, mask, width } = v;
-  const factor = 1 + margin;
-  for (let p = start * width, last = end * width; p < last; p++) {
-    mask[p] = frameIndex === 0 || score[p] > best[p] * factor ? 1 : 0;
-  }
-  if (coverage && frameIndex > 0) {
-    // Cells this frame does not cover vote against it too: their scores describe a replicated border.
-    for (let y = start; y < end; y++) {
-      mask.fill(0, y * width, y * width + coverage[2 * y]);
-      mask.fill(0, y * width + coverage[2 * y + 1], (y + 1) * width);
-    }
+  rawDecisions(score, best, mask, start * width, end * width, 1 + margin, frameIndex === 0);
+  if (coverage && frameIndex > 0) voteAgainstUncovered(mask, width, start, end, coverage);
+}
+
+/**
+ * The loop alone in its function: V8 compiles a function while its long loop runs, and anything met
+ * for the first time after the loop (here the coverage vote) threw that code away on every frame of
+ * every worker.
+ */
+function rawDecisions(
+  score: Float32Array,
+  best: Float32Array,
+  mask: Uint8Array,
+  from: number,
+  to: number,
+  factor: number,
+  first: boolean,
+): void {
+  for (let p = from; p < to; p++) mask[p] = first || score[p] > best[p] * factor ? 1 : 0;
+}
+
+/** Cells this frame does not cover vote against it too: their scores describe a replicated border. */
+function voteAgainstUncovered(
+  mask: Uint8Array,
+  width: number,
+  start: number,
+  end: number,
+  coverage: Int32Array,
+): void {
+  for (let y = start; y < end; y++) {
+    mask.fill(0, y * width, y * width + coverage[2 * y]);
+    mask.fill(0, y * width + coverage[2 * y + 1], (y + 1) * width);
   }
 }
 
@@ -66,52 +88,78 @@ export function updateRows(
   onWinRow: ((y: number, wins: Uint8Array) => void) | null,
   coverage: Int32Array | null = null,
 ): void {
-  const { score, best, index, aux, sum, mask, width, height } = v;
-  const previous = frameIndex - 1;
+  // One function per case and one per row: V8 compiles each for the one shape it sees. As one
+  // function, the first frame's loop was compiled first, and every other path then threw that code
+  // away: five compiles of ~50 ms per worker per stack.
+  if (frameIndex === 0) {
+    takeFirstFrameRows(v, start, end, filtered, onWinRow, coverage);
+    return;
+  }
+  const { mask, width, height } = v;
   for (let y = start; y < end; y++) {
-    const row = y * width;
-    if (frameIndex === 0) {
-      // The first frame takes every cell: no decisions to filter.
-      for (let x = 0, p = row; x < width; x++, p++) {
-        // A cell the first frame does not cover holds its replicated border for now, at score 0,
-        // so that the first frame that covers it takes it.
-        const s = coverage && (x < coverage[2 * y] || x >= coverage[2 * y + 1]) ? 0 : score[p];
-        best[p] = s;
-        sum[p] = s;
-        index[p] = 0;
-        aux[p] = AUX_UNKNOWN;
-        mask[p] = (mask[p] & 1) | 2;
-      }
-      filtered.fill(1, 0, width);
-      if (onWinRow) onWinRow(y, filtered);
-      continue;
-    }
     majorityRow(mask, 0, width, height, y, filtered);
     if (coverage) {
       // The majority vote must not pull an uncovered cell in with its covered neighbours.
       filtered.fill(0, 0, coverage[2 * y]);
       filtered.fill(0, coverage[2 * y + 1], width);
     }
-    let anyWin = 0;
-    for (let x = 0, p = row; x < width; x++, p++) {
-      const s = score[p];
-      const b = best[p];
-      sum[p] += s;
-      const win = filtered[x];
-      // Bit 1 of the mask carries the filtered decision to the pyramid's levels; bit 0 stays for
-      // the neighbours' majority votes, which may still be reading this row.
-      mask[p] = (mask[p] & 1) | (win << 1);
-      if (win === 1) {
-        anyWin = 1;
-        aux[p] = index[p] === previous && s > 0 ? ((b < s ? b / s : 1) * AUX_SCALE + 0.5) | 0 : AUX_UNKNOWN;
-        index[p] = frameIndex;
-        best[p] = s;
-      } else if (index[p] === previous) {
-        aux[p] = vertexCode(aux[p], b, s);
-      }
-    }
+    const anyWin = updateRow(v, frameIndex, y * width, filtered);
     if (anyWin && onWinRow) onWinRow(y, filtered);
   }
+}
+
+/** The first frame takes every cell: no decisions to filter. */
+function takeFirstFrameRows(
+  v: DepthViews,
+  start: number,
+  end: number,
+  filtered: Uint8Array,
+  onWinRow: ((y: number, wins: Uint8Array) => void) | null,
+  coverage: Int32Array | null,
+): void {
+  const { score, best, index, aux, sum, mask, width } = v;
+  for (let y = start; y < end; y++) {
+    const row = y * width;
+    // A cell the first frame does not cover holds its replicated border for now, at score 0, so
+    // that the first frame that covers it takes it.
+    const from = coverage ? coverage[2 * y] : 0;
+    const to = coverage ? coverage[2 * y + 1] : width;
+    for (let x = 0, p = row; x < width; x++, p++) {
+      const s = x < from || x >= to ? 0 : score[p];
+      best[p] = s;
+      sum[p] = s;
+      index[p] = 0;
+      aux[p] = AUX_UNKNOWN;
+      mask[p] = (mask[p] & 1) | 2;
+    }
+    filtered.fill(1, 0, width);
+    if (onWinRow) onWinRow(y, filtered);
+  }
+}
+
+/** One row of a later frame: records its winners and the sub-frame refinement; 1 if any cell won. */
+function updateRow(v: DepthViews, frameIndex: number, row: number, filtered: Uint8Array): number {
+  const { score, best, index, aux, sum, mask, width } = v;
+  const previous = frameIndex - 1;
+  let anyWin = 0;
+  for (let x = 0, p = row; x < width; x++, p++) {
+    const s = score[p];
+    const b = best[p];
+    sum[p] += s;
+    const win = filtered[x];
+    // Bit 1 of the mask carries the filtered decision to the pyramid's levels; bit 0 stays for
+    // the neighbours' majority votes, which may still be reading this row.
+    mask[p] = (mask[p] & 1) | (win << 1);
+    if (win === 1) {
+      anyWin = 1;
+      aux[p] = index[p] === previous && s > 0 ? ((b < s ? b / s : 1) * AUX_SCALE + 0.5) | 0 : AUX_UNKNOWN;
+      index[p] = frameIndex;
+      best[p] = s;
+    } else if (index[p] === previous) {
+      aux[p] = vertexCode(aux[p], b, s);
+    }
+  }
+  return anyWin;
 }
 
 /** The parabola vertex through (−1, prev), (0, best), (+1, next), coded as a byte. */
