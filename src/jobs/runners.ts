@@ -236,6 +236,10 @@ export async function runOffline(
       depthPreview: RESULT_FILES.depthPreview,
       confidence: RESULT_FILES.confidence,
     },
+    // Untrusted estimates are reported here, as the CLI's --json does (docs/alignment.md).
+    ...(result.alignment.some((a) => a.source !== 'identity')
+      ? { alignment: result.alignment.map(alignmentRecord), referenceIndex: result.referenceIndex }
+      : {}),
     timings: {
       totalMs: performance.now() - started,
       finishMs: result.finishMs,

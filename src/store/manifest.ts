@@ -93,6 +93,13 @@ export const manifestSchema = z.object({
   note: z.string().optional(),
   /** For a restack: the job whose frames it stacks again. */
   sourceJobId: jobId.optional(),
+  /**
+   * For a restack or an upload, whose frames are not its own captures: the aligner's estimate per
+   * stacked frame, in stack order (a capture keeps it on each frame entry), and which frame was the
+   * reference.
+   */
+  alignment: z.array(z.record(z.string(), z.unknown())).optional(),
+  referenceIndex: count.optional(),
   /** Retention removed frames/; the frame list stays as a record of the capture. */
   framesDeleted: z.boolean().optional(),
 });

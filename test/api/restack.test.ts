@@ -48,6 +48,25 @@ describe('POST /api/stacks/:id/restack', () => {
     for (const frame of frames)
       expect(await sharpness(result.rawPayload)).toBeGreaterThan(await sharpness(frame));
     expect(await t.store.get(sourceId)).toEqual(before);
+    // Stacked unaligned: nothing was estimated, so there is nothing to report.
+    expect(job.alignment).toBeUndefined();
+  });
+
+  it('records each frame’s alignment by default, against the middle frame', async () => {
+    const response = await t.app.inject({ method: 'POST', url: `/api/stacks/${sourceId}/restack` });
+    const job = await waitForJob(t, response.json<{ id: string }>().id, ['done', 'failed']);
+    expect(job.status).toBe('done');
+    expect(job.referenceIndex).toBe(2);
+    expect(job.alignment).toHaveLength(5);
+    expect(job.alignment![2]).toMatchObject({ source: 'reference', trusted: true, resampled: false });
+    // The API returns it as stored.
+    const served = await t.app.inject({ url: `/api/stacks/${job.id}` });
+    expect(served.json<{ alignment: unknown[] }>().alignment).toEqual(job.alignment);
+    for (const a of job.alignment!) {
+      expect(a).toMatchObject({ trusted: true });
+      for (const key of ['dx', 'dy', 'scale', 'rotationDeg', 'confidence'])
+        expect(Number.isFinite(a[key])).toBe(true);
+    }
   });
 
   it('refuses a job that has not finished (409 JOB_ACTIVE), an unknown (404) or malformed (400) id', async () => {
