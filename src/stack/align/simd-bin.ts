@@ -1,7 +1,7 @@
 // The aligner's box downscale of an 8-bit RGB frame in linear-light luminance, on the WebAssembly
 // kernels: ~7× faster than the JavaScript loop, which still serves grey and 16-bit frames.
 import type { Frame } from '../types.js';
-import { instantiateKernels, reserveMemory, type Kernels } from './simd-module.js';
+import { instantiateKernels, reserveMemory, roundUp16, type Kernels } from './simd-module.js';
 
 const TABLES = 1024;
 const BINS = TABLES + 3 * 1024;
@@ -49,7 +49,7 @@ export class SimdLuminanceBinner {
     weighted: Float32Array[],
   ): Float32Array {
     const rowBytes = frame.width * 3;
-    const source = BINS + ((ws * 4 + 15) & ~15);
+    const source = BINS + roundUp16(ws * 4);
     const memory = reserveMemory(this.kernels, source + rows.length * rowBytes);
     const heap = new Uint8Array(memory.buffer);
     const f32 = new Float32Array(memory.buffer);

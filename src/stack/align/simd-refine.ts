@@ -3,7 +3,7 @@
 //
 // The SIMD path needs its images in the module's memory: an estimator allocates them all at once from
 // an ImageArena (views never move: the memory is reserved up front and never grown afterwards).
-import { instantiateKernels, reserveMemory, type Kernels } from './simd-module.js';
+import { instantiateKernels, reserveMemory, roundUp16, type Kernels } from './simd-module.js';
 import { bicubicInterior, convolveSeparable, flatBand } from './spectrum.js';
 
 /** Unknowns of the refinement: δα (2), δt (2), gain, offset, Laplacian weight. */
@@ -82,7 +82,7 @@ function simdLoops(kernels: Kernels, bytes: number): RefineLoops {
   let next = IMAGES_AT;
   const take = (size: number): number => {
     const at = next;
-    next = (next + size + 15) & ~15;
+    next = roundUp16(next + size);
     if (next > IMAGES_AT + bytes)
       throw new RangeError(`estimator images need more than the ${bytes} bytes reserved`);
     return at;

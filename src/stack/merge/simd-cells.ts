@@ -1,6 +1,6 @@
 // The focus measure's cells for 8-bit RGB on the WebAssembly SIMD kernels: the step that reads every
 // pixel of every frame (~36 M samples at 12 MP), several times faster than the JavaScript loop.
-import { instantiateKernels, reserveMemory, type Kernels } from '../align/simd-module.js';
+import { instantiateKernels, reserveMemory, roundUp16, type Kernels } from '../align/simd-module.js';
 
 const ROWS = 1024;
 
@@ -46,9 +46,9 @@ export class SimdCellLuminance {
     const rowBytes = width * 3;
     const full = Math.floor(width / cell);
     const done = cell === 4 ? full : full & ~1;
-    const lum = (ROWS + cell * rowBytes + 16 + 15) & ~15;
-    const colour = lum + ((4 * full + 15) & ~15);
-    const pixels = (colour + 12 * full + 16 + 15) & ~15;
+    const lum = roundUp16(ROWS + cell * rowBytes + 16);
+    const colour = lum + roundUp16(4 * full);
+    const pixels = roundUp16(colour + 12 * full + 16);
     const memory = reserveMemory(this.kernels, pixels + (luma ? 4 * cell * width : 0));
     const heap = new Uint8Array(memory.buffer);
     for (let dy = 0; dy < cell; dy++) {
