@@ -282,7 +282,6 @@ export function compose(t1: FrameTransform, t2: FrameTransform): FrameTransform 
   };
 }
 
-/** The largest distance any pixel of a width×height frame moves under t. */
 /**
  * Whether a frame moved enough to be resampled: its centre by 0.05 px or more, or its scale or
  * rotation by 0.01 % or more. A tolerance on scale rather than on the corners' displacement: at 12 MP
@@ -297,6 +296,7 @@ export function needsResampling(t: FrameTransform): boolean {
   );
 }
 
+/** The largest distance any pixel of a width×height frame moves under t. */
 export function maxDisplacement(t: FrameTransform, width: number, height: number): number {
   const map = pointMapper(t, width, height);
   let max = 0;
