@@ -1,5 +1,6 @@
 // Runs one capture-and-stack: for each planned plane, move, settle, capture, and merge the frame into
 // the stacker while the stage moves on to the next plane and the frame's record is written; then the results.
+import { rm } from 'node:fs/promises';
 import { StackscopeError } from '../errors.js';
 import type { AlignmentReport } from '../stack/align/aligner.js';
 import { FrameStacker, type FrameStackerOptions, type FrameStackerResult } from '../stack/frame-stacker.js';
@@ -19,6 +20,11 @@ export interface CaptureStackSink {
   /** Called before each capture: may refuse (e.g. DISK_FULL) to stop the stack cleanly. */
   beforeCapture?(index: number): Promise<void>;
   framePath(index: number, extension: string): string;
+  /**
+   * Where to take the reference frame before the sweep (see referenceShot); the file is removed once
+   * decoded. Without it, the first frame is the reference.
+   */
+  referencePath?(extension: string): string;
   outputs: StackOutputPaths;
   frameCaptured(
     index: number,
@@ -49,6 +55,8 @@ export interface CaptureStackOptions {
 
 export interface CaptureStackResult {
   result: FrameStackerResult;
+  /** Where the reference frame was taken, when it was taken before the sweep (µm); else the first frame's. */
+  referenceStageUm: number | null;
   /** Per step (index = frame) unless a single number; ms. */
   timings: {
     captureMs: number[];
@@ -127,6 +135,18 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
   try {
     await camera.open(o.camera);
     const extension = o.camera.encoding === 'png' ? 'png' : 'jpg';
+    const referenceFile = referenceShot(o, stacker.alignmentEnabled, startUm, extension);
+    if (referenceFile) {
+      throwIfAborted(o.signal);
+      try {
+        await camera.capture(referenceFile, { signal: o.signal });
+        const reference = await decodeFile(referenceFile);
+        channels = reference.channels;
+        stacker.setReference(reference, 'the reference frame');
+      } finally {
+        await rm(referenceFile, { force: true });
+      }
+    }
     for (let i = 0; i < total; i++) {
       const stepStarted = performance.now();
       throwIfAborted(o.signal);
@@ -185,6 +205,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     await records.drain();
     return {
       result,
+      referenceStageUm: referenceFile ? startUm : null,
       timings: { ...timings, finishMs: result.finishMs, encodeMs, totalMs: performance.now() - started },
     };
   } finally {
@@ -199,6 +220,25 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     await camera.close().catch(() => {});
     if (o.returnToStart && !stageStopped) await stage.moveTo(startUm).catch(() => {});
   }
+}
+
+/**
+ * The reference frame of an aligning stack, taken where the stage stands before the sweep when that
+ * is within the sweep: a stack centred on where the user focused (the capture button's, `frames` and
+ * `step` requests) then aligns to its sharpest plane, at the cost of one shot and no move. The first
+ * plane is the sweep's most defocused end: on the scorpion stack, aligning to it left 7 of 14
+ * estimates untrusted (docs/alignment.md). Null: the first frame is the reference.
+ */
+function referenceShot(
+  o: CaptureStackOptions,
+  aligning: boolean,
+  startUm: number,
+  extension: string,
+): string | null {
+  if (!aligning || !o.sink.referencePath || o.planes.length < 3) return null;
+  const low = Math.min(...o.planes);
+  const high = Math.max(...o.planes);
+  return startUm > low && startUm < high ? o.sink.referencePath(extension) : null;
 }
 
 function isCancel(error: unknown): boolean {

@@ -111,7 +111,7 @@ export async function runCapture(
   });
   await setStatus('capturing');
   let stackingAnnounced = false;
-  const { result, timings } = await captureAndStack({
+  const { result, timings, referenceStageUm } = await captureAndStack({
     rig,
     planes,
     settleMs: request.settleMs ?? config.rig.stage.settleMs,
@@ -122,6 +122,7 @@ export async function runCapture(
     sink: {
       beforeCapture: (index) => guard.beforeFrame(index).then(() => {}),
       framePath: (index, extension) => store.framePath(id, index, extension),
+      referencePath: (extension) => store.resultPath(id, `reference.${extension}`),
       outputs: outputsOf(store, id),
       frameCaptured: async (index, record) => {
         const e = record.exposure;
@@ -176,6 +177,7 @@ export async function runCapture(
   });
   if (!(request.keepFrames ?? config.jobs.keepFrames)) await removeFrames(store, id, { ownJob: true });
   return {
+    ...(referenceStageUm !== null ? { referenceStageUm } : {}),
     results: {
       image: RESULT_FILES.image,
       depth: RESULT_FILES.depth,

@@ -100,6 +100,11 @@ export const manifestSchema = z.object({
    */
   alignment: z.array(z.record(z.string(), z.unknown())).optional(),
   referenceIndex: count.optional(),
+  /**
+   * For a capture aligned to a frame taken before the sweep, where the stage stood (µm): its frames'
+   * alignment is relative to that frame, which is not kept.
+   */
+  referenceStageUm: z.number().optional(),
   /** Retention removed frames/; the frame list stays as a record of the capture. */
   framesDeleted: z.boolean().optional(),
 });

@@ -1,5 +1,6 @@
 // A restack through the API: a finished job's kept frames stacked again with other settings as a new
 // job; refused for a job still running, an unknown or malformed id, or a job whose frames are gone.
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   errorBody,
@@ -50,6 +51,23 @@ describe('POST /api/stacks/:id/restack', () => {
     expect(await t.store.get(sourceId)).toEqual(before);
     // Stacked unaligned: nothing was estimated, so there is nothing to report.
     expect(job.alignment).toBeUndefined();
+  });
+
+  it('a centred capture aligns to a shot taken where the stage stood, and says where', async () => {
+    const status = await t.app.inject({ url: '/api/status' });
+    const { um } = status.json<{ stage: { position: { um: number } } }>().stage.position;
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/stacks',
+      payload: { frames: 3, step: 10 },
+    });
+    const job = await waitForJob(t, response.json<{ id: string }>().id, ['done', 'failed']);
+    expect(job.status).toBe('done');
+    expect(job.referenceStageUm).toBe(um);
+    expect(job.frames.map((f) => f.alignment?.source)).toEqual(['reference', 'reference', 'reference']);
+    // The shot is not one of the job's frames, and is not left behind.
+    expect(job.frames).toHaveLength(3);
+    expect((await readdir(t.store.jobDir(job.id))).filter((n) => n.startsWith('reference'))).toEqual([]);
   });
 
   it('records each frame’s alignment by default, against the middle frame', async () => {

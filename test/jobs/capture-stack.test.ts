@@ -2,7 +2,7 @@
 // between planes; the frame records written behind the loop, in order, a failed one stopping the stack.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rigSchema } from '../../src/config/schema.js';
 import { StackscopeError } from '../../src/errors.js';
@@ -232,5 +232,86 @@ describe('captureAndStack on the simulated microscope', () => {
     expect(events.filter((e) => e.startsWith('captured'))).toEqual(['captured 0 at 900.00']);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(events.filter((e) => e.startsWith('late'))).toEqual([]);
+  });
+});
+
+describe('the reference frame of an aligning capture', () => {
+  /** The camera's shots, in order, by file name. */
+  function recordShots(r: SimulatedRig): string[] {
+    const shots: string[] = [];
+    const capture = r.camera.capture.bind(r.camera);
+    r.camera.capture = (file, options) => {
+      shots.push(file);
+      return capture(file, options);
+    };
+    return shots;
+  }
+
+  it('is taken where the stage stands, before the sweep, when that is inside it, and then removed', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
+    rig = await openSimulatedRig(config, { stateDir: dir });
+    const startUm = rig.stage.position().um;
+    const planes = [-20, -10, 0, 10, 20].map((d) => startUm + d);
+    const shots = recordShots(rig);
+    const { sink } = sinkIn(dir);
+    sink.referencePath = (ext) => join(dir, `reference.${ext}`);
+    const { result, referenceStageUm } = await captureAndStack({
+      rig,
+      planes,
+      settleMs: 0,
+      camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+      stack: { threads: 1 },
+      sink,
+    });
+    expect(referenceStageUm).toBe(startUm);
+    expect(shots.map((f) => basename(f))).toEqual([
+      'reference.jpg',
+      'frame_000.jpg',
+      'frame_001.jpg',
+      'frame_002.jpg',
+      'frame_003.jpg',
+      'frame_004.jpg',
+    ]);
+    expect(await readdir(dir)).not.toContain('reference.jpg');
+    // Every frame is estimated against the shot (none is the reference itself, whose transform would
+    // be the exact identity); the stage does not wobble here, so each lands within a fraction of a
+    // pixel of it (the slide of the tilted specimen, docs/alignment.md).
+    expect(result.alignment).toHaveLength(5);
+    for (const a of result.alignment) {
+      expect(a).toMatchObject({ source: 'reference', trusted: true });
+      expect(a.transform.dx !== 0 || a.transform.dy !== 0).toBe(true);
+      expect(Math.hypot(a.transform.dx, a.transform.dy)).toBeLessThan(0.5);
+      expect(Math.abs(a.transform.scale - 1)).toBeLessThan(0.005);
+    }
+  });
+
+  it('is the first frame when the stage stands outside the sweep, or the stack is unaligned', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
+    rig = await openSimulatedRig(config, { stateDir: dir });
+    const startUm = rig.stage.position().um;
+    const shots = recordShots(rig);
+    const { sink } = sinkIn(dir);
+    sink.referencePath = (ext) => join(dir, `reference.${ext}`);
+    const outside = await captureAndStack({
+      rig,
+      planes: [10, 20, 30].map((d) => startUm + d),
+      settleMs: 0,
+      camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+      stack: { threads: 1 },
+      sink,
+    });
+    expect(outside.referenceStageUm).toBeNull();
+    expect(outside.result.alignment[0].transform).toMatchObject({ dx: 0, dy: 0, confidence: 1 });
+    await rig.stage.moveTo(startUm);
+    const unaligned = await captureAndStack({
+      rig,
+      planes: [-10, 0, 10].map((d) => startUm + d),
+      settleMs: 0,
+      camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+      stack: { threads: 1, align: 'none' },
+      sink,
+    });
+    expect(unaligned.referenceStageUm).toBeNull();
+    expect(shots.filter((f) => basename(f).startsWith('reference'))).toEqual([]);
   });
 });

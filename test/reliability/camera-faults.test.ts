@@ -31,10 +31,14 @@ async function restack(app: TestApp, id: string): Promise<string> {
   return (await waitForJob(app, response.json<{ id: string }>().id, ['done', 'failed'])).status;
 }
 
+// The stacks here are unaligned, so that every capture is a frame and the counts below are frames'
+// (an aligning stack takes its reference shot first: capture-stack.test.ts).
+const unaligned = { stack: { align: 'none' } };
+
 describe('rig.simulated.faults', () => {
   it('crashEvery: the stack fails CAMERA_FAILED at the crash, keeps its frames, and restacks', async () => {
     t = await startTestApp({ config: { rig: { simulated: { faults: { crashEvery: 4 } } } } });
-    const first = await submitStack(t, { frames: 6, step: 10 });
+    const first = await submitStack(t, { frames: 6, step: 10, ...unaligned });
     const failed = await waitForJob(t, first.body.id, ['done', 'failed']);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({
@@ -44,14 +48,14 @@ describe('rig.simulated.faults', () => {
     await expectWholeFrames(t, first.body.id, 3);
     expect(await restack(t, first.body.id)).toBe('done');
     // Captures 5–7 come before the next crash: the daemon carries on with the next stack.
-    const next = await submitStack(t, { frames: 3, step: 10 });
+    const next = await submitStack(t, { frames: 3, step: 10, ...unaligned });
     expect((await waitForJob(t, next.body.id, ['done', 'failed'])).status).toBe('done');
     expect((await t.app.inject({ url: '/api/status' })).json()).toMatchObject({ job: null });
   });
 
   it('corruptFrameEvery: a cut-off frame fails the job, is never listed, and the whole ones restack', async () => {
     t = await startTestApp({ config: { rig: { simulated: { faults: { corruptFrameEvery: 3 } } } } });
-    const first = await submitStack(t, { frames: 5, step: 10 });
+    const first = await submitStack(t, { frames: 5, step: 10, ...unaligned });
     const failed = await waitForJob(t, first.body.id, ['done', 'failed']);
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({
@@ -62,7 +66,7 @@ describe('rig.simulated.faults', () => {
     // The cut-off file stays on disk for a post-mortem, unlisted.
     expect(await readdir(t.store.framesDir(first.body.id))).toContain('frame-0002.jpg');
     expect(await restack(t, first.body.id)).toBe('done');
-    const next = await submitStack(t, { frames: 2, step: 10 });
+    const next = await submitStack(t, { frames: 2, step: 10, ...unaligned });
     expect((await waitForJob(t, next.body.id, ['done', 'failed'])).status).toBe('done');
   });
 
