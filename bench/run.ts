@@ -173,6 +173,7 @@ async function main(): Promise<void> {
     };
     const decodeMs = median(runs.decode.map((r) => r.wallMs));
     const wall = (method: 'depthmap' | 'pyramid') => median(runs[method].map((r) => r.wallMs));
+    const autoMs = median(runs.auto.map((r) => r.wallMs));
     const figures = {
       decodeOnlyMs: round(decodeMs, 0),
       depthmapMs: round(wall('depthmap'), 0),
@@ -183,8 +184,8 @@ async function main(): Promise<void> {
       rss,
       aligned,
       autoOnStill: {
-        depthmapMs: round(median(runs.auto.map((r) => r.wallMs)), 0),
-        depthmapVsDecode: round(median(runs.auto.map((r) => r.wallMs)) / decodeMs, 2),
+        depthmapMs: round(autoMs, 0),
+        depthmapVsDecode: round(autoMs / decodeMs, 2),
         resampledFrames: resampledFrames(runs.auto[0]),
         perFrame: alignmentCost(runs.auto[0]),
         peakRssMb: peakRss(runs.auto[0]),
