@@ -270,7 +270,10 @@ async function main(): Promise<void> {
         simulated: { width: WIDTH, height: HEIGHT, exposureMs: 0, timeScale: 1e6 },
       },
       server: { host: '127.0.0.1', port: 0 },
-      jobs: { reserveMb: 0 },
+      jobs: {
+        reserveMb: 0,
+        ...(process.env.BENCH_DAEMON_ALIGN ? { align: process.env.BENCH_DAEMON_ALIGN } : {}),
+      },
     });
     const rig = await openSimulatedRig(config.rig, { stateDir: join(dir, 'state') });
     const planes = Array.from({ length: FRAMES }, (_, i) => STACK.start + i * STACK.step);

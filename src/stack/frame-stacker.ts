@@ -1,7 +1,8 @@
 // Stacks frames as they arrive (from files or from the camera): checks their size, aligns each to
 // the reference, and feeds the incremental Stacker. stackFiles and the capture jobs both use it.
 import { InputError, StackscopeError } from '../errors.js';
-import { FrameAligner, type AlignMode, type AlignmentReport } from './align/aligner.js';
+import type { AlignMode, AlignmentReport } from './align/aligner.js';
+import { BackgroundAligner } from './align/background-aligner.js';
 import { Stacker, type StackerOptions, type StackResult } from './stacker.js';
 import type { Frame } from './types.js';
 
@@ -16,16 +17,17 @@ export interface FrameStackerResult extends StackResult {
 }
 
 export class FrameStacker {
-  private readonly aligner: FrameAligner;
+  private readonly aligner: BackgroundAligner;
   private readonly stacker: Stacker;
   private readonly alignMs: number[] = [];
   private readonly alignment: AlignmentReport[] = [];
   // Only the size and where it came from: holding the first Frame would keep its pixels alive.
   private expected: { width: number; height: number; source: string } | null = null;
-  private hasReference = false;
+  /** Where the reference came from: a frame added from there is the reference, and needs no estimate. */
+  private referenceSource: string | null = null;
 
   constructor(options: FrameStackerOptions) {
-    this.aligner = new FrameAligner(options.align ?? 'auto');
+    this.aligner = new BackgroundAligner(options.align ?? 'auto');
     this.stacker = new Stacker({ ...options, aligned: this.aligner.enabled });
   }
 
@@ -40,17 +42,20 @@ export class FrameStacker {
   /** The frame others are aligned to; without a call, the first frame added is the reference. */
   setReference(frame: Frame, source: string): void {
     this.checkSize(frame, source);
-    if (this.aligner.enabled) this.aligner.setReference(frame);
-    this.hasReference = true;
+    this.aligner.setReference(frame);
+    this.referenceSource = source;
   }
 
   /** Aligns and merges one frame; resolves once the stacker has its own copy (the frame can be reused). */
   async add(frame: Frame, source: string): Promise<AlignmentReport> {
     // Checked before alignment, which reads the frame as the reference's size.
     this.checkSize(frame, source);
-    if (!this.hasReference) this.setReference(frame, source);
+    if (this.referenceSource === null) this.setReference(frame, source);
     const t0 = performance.now();
-    const { report, warp } = this.aligner.align(frame);
+    const { report, warp } =
+      source === this.referenceSource
+        ? await this.aligner.alignReference(frame.channels)
+        : await this.aligner.align(frame);
     this.alignMs.push(performance.now() - t0);
     this.alignment.push(report);
     try {
@@ -69,6 +74,8 @@ export class FrameStacker {
   }
 
   async finish(): Promise<FrameStackerResult> {
+    // Every frame is estimated by now: the alignment thread's work is done.
+    await this.aligner.close();
     const t0 = performance.now();
     const result = await this.stacker.finish();
     return { ...result, alignMs: this.alignMs, alignment: this.alignment, finishMs: performance.now() - t0 };
@@ -76,7 +83,7 @@ export class FrameStacker {
 
   /** Releases the worker threads; safe after finish() or an error. */
   async close(): Promise<void> {
-    await this.stacker.close();
+    await Promise.all([this.stacker.close(), this.aligner.close()]);
   }
 
   private checkSize(frame: Frame, source: string): void {

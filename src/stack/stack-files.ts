@@ -10,12 +10,13 @@ import type { Frame, MergeMethod } from './types.js';
 
 /**
  * Frames decoded ahead of the one being stacked. Unaligned: none (the decode overlaps the merge, and
- * peak memory is the tighter target). Aligning, this thread estimates each frame (~60 ms at 12 MP)
- * and the workers wait for it, never the other way round: a depthmap stack then decodes two ahead,
- * so sharp can decode two frames at once when a core is free (12 MP × 20: 6 % less wall time in five
- * alternated pairs, +36 MB). A pyramid stack keeps its workers busy, and a second frame decoding
- * only competes with them (5 % slower): one ahead. Below 2 GB of memory (a Pi Zero 2 W, a 1 GB Pi 4)
- * memory is what runs out first: none ahead, 40–70 MB less at 12 MP for 4–15 % more time.
+ * peak memory is the tighter target). Aligning, each frame waits for its estimate (~60 ms at 12 MP,
+ * on the alignment thread) and the workers wait for it, never the other way round: a depthmap stack
+ * then decodes two ahead, so sharp can decode two frames at once when a core is free (12 MP × 20:
+ * 6 % less wall time in five alternated pairs, +36 MB). A pyramid stack keeps its workers busy, and
+ * a second frame decoding only competes with them (5 % slower): one ahead. Below 2 GB of memory (a
+ * Pi Zero 2 W, a 1 GB Pi 4) memory is what runs out first: none ahead, 40–70 MB less at 12 MP for
+ * 4–15 % more time.
  */
 export function framesAhead(aligned: boolean, method: MergeMethod, memoryBytes = totalmem()): number {
   if (!aligned || memoryBytes < 2 * 2 ** 30) return 0;
@@ -77,7 +78,8 @@ export async function stackFiles(
     return frame;
   };
   try {
-    // The reference is decoded first, kept until its turn, and then stacked like any frame.
+    // The reference is decoded first, kept until its turn, and then stacked like any frame (the
+    // stacker knows it by its file).
     let reference: Frame | null = null;
     if (stacker.alignmentEnabled) {
       reference = await decode(files[referenceIndex]);

@@ -153,7 +153,8 @@ export class Stacker {
     this.transforms.push({ ...(warp?.transform ?? IDENTITY) });
     const job: MergeJob = { k, slot, warp, coverage, releaseSource };
     // Queued now, behind the previous frame's steps (the pool keeps their order): the workers need
-    // no word from this thread between steps, however long it then spends on the next frame.
+    // no word from this thread between steps, however long the next frame takes to come (its decode,
+    // its downscale, its estimate).
     const merged = this.failure
       ? Promise.resolve()
       : this.merge(job).catch((error: unknown) => {
@@ -305,7 +306,7 @@ export class Stacker {
     }
     rest.push(this.pool.run('update', () => ({ frame: k, slot, coverage })));
     if (this.method === 'pyramid') rest.push(this.pool.run('updateLevels'));
-    // The workers' own times: this thread may hear of a step's end long after it (it is estimating).
+    // The workers' own times: this thread may hear of a step's end long after it (it is busy).
     return Promise.all([warped, measured, ...rest]).then(([warpMs, measureMs, ...merge]) => {
       this.timings.push({ warpMs, measureMs, mergeMs: merge.reduce((a, b) => a + b, 0) });
     });

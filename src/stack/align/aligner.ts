@@ -10,9 +10,8 @@ import type { Frame } from '../types.js';
 import { createSimilarityEstimator, type SimilaritySeed } from './log-polar.js';
 import { createPhaseCorrelator } from './phase-correlation.js';
 import type { WarpSpec } from './resample.js';
-import { blockMeans, exposureGains, type BlockMeans } from './exposure.js';
-import { linearTable } from './linear-light.js';
-import { sampledRows, SimdLuminanceBinner } from './simd-bin.js';
+import { exposureGains } from './exposure.js';
+import { canvasGeometry, FrameDownscaler, type CanvasGeometry, type SmallFrame } from './downscale.js';
 import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transform.js';
 
 /**
@@ -20,8 +19,8 @@ import { IDENTITY, linearPart, pointMapper, type FrameTransform } from './transf
  * that move: 0.05 px or more at the centre, or 0.01 % or more of scale or rotation (the arc at a
  * radius, as a fraction of it), or whose brightness differs. A still stack keeps its frames as they
  * are; a wobbling one is aligned. `similarity` is the same; `translation` estimates shifts only; `none`
- * stacks the frames as they are without estimating anything (~0.1 s less per 12 MP frame on the
- * caller's thread).
+ * stacks the frames as they are without estimating anything (~0.1 s of CPU less per 12 MP frame: the
+ * downscale, ~15 ms on the caller's thread, and the estimate on the alignment thread).
  */
 export type AlignMode = 'auto' | 'none' | 'translation' | 'similarity';
 export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'none', 'translation', 'similarity'];
@@ -53,72 +52,58 @@ export interface AlignmentReport {
   resampled: boolean;
 }
 
-interface SmallFrame {
-  lum: Float32Array;
-  blocks: BlockMeans;
+/** What an estimate finds for one frame: the report, and the warp to apply (null: none needed). */
+export interface AlignmentResult {
+  report: AlignmentReport;
+  warp: WarpSpec | null;
 }
 
-export class FrameAligner {
-  private readonly mode: AlignMode;
-  private readonly size: number;
+/** Stacked as it is: what every frame gets when the stack is not aligned. */
+export const UNALIGNED: AlignmentResult = {
+  report: { transform: IDENTITY, gains: [], source: 'identity', trusted: true, resampled: false },
+  warp: null,
+};
+
+/**
+ * The estimates, from small frames only (downscale.ts): against the reference, through the previous
+ * frame when that fails, the last good transform when both do. Keeps the state that spans frames, so
+ * frames must come in stack order. Runs on the caller's thread (FrameAligner) or on a worker of its
+ * own (BackgroundAligner), which the small frames make cheap to reach.
+ */
+export class AlignmentEstimator {
   private readonly similarity: ReturnType<typeof createSimilarityEstimator> | null;
   private readonly translation: ReturnType<typeof createPhaseCorrelator> | null;
   private reference: SmallFrame | null = null;
-  /** The reference frame itself, not kept alive: when it comes to be stacked it needs no estimate. */
-  private referenceFrame: WeakRef<Frame> | null = null;
+  private geometry: CanvasGeometry | null = null;
   private previous: { small: SmallFrame; transform: FrameTransform; trusted: boolean } | null = null;
   private lastGood: FrameTransform = IDENTITY;
-  private readonly binner: SimdLuminanceBinner | null;
-  private geometry = { width: 0, height: 0, factor: 1, ox: 0, oy: 0 };
 
-  constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
-    this.mode = mode;
-    this.size = size;
-    this.similarity = mode === 'similarity' || mode === 'auto' ? createSimilarityEstimator(size) : null;
+  constructor(mode: Exclude<AlignMode, 'none'>, size = DEFAULT_ALIGN_SIZE) {
+    this.similarity = mode === 'translation' ? null : createSimilarityEstimator(size);
     this.translation = mode === 'translation' ? createPhaseCorrelator(size) : null;
-    // Only an aligning stack downscales frames: an unaligned one never loads the module here.
-    this.binner = this.enabled ? SimdLuminanceBinner.create() : null;
   }
 
-  get enabled(): boolean {
-    return this.mode !== 'none';
-  }
-
-  setReference(frame: Frame): void {
-    const factor = Math.max(1, Math.ceil(Math.max(frame.width, frame.height) / this.size));
-    const ws = Math.floor(frame.width / factor);
-    const hs = Math.floor(frame.height / factor);
-    this.geometry = {
-      width: frame.width,
-      height: frame.height,
-      factor,
-      ox: Math.floor((this.size - ws) / 2),
-      oy: Math.floor((this.size - hs) / 2),
-    };
-    this.reference = this.downscale(frame);
-    this.referenceFrame = new WeakRef(frame);
+  setReference(small: SmallFrame, geometry: CanvasGeometry): void {
+    this.reference = small;
+    this.geometry = geometry;
     this.previous = null;
     this.lastGood = IDENTITY;
   }
 
-  /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
-  align(frame: Frame): { report: AlignmentReport; warp: WarpSpec | null } {
-    if (!this.enabled || !this.reference) {
-      return {
-        report: { transform: IDENTITY, gains: [], source: 'identity', trusted: true, resampled: false },
-        warp: null,
-      };
-    }
-    if (this.referenceFrame?.deref() === frame) {
-      // Estimating the reference against itself cost ~0.15 s at 12 MP to find the identity.
-      this.previous = { small: this.reference, transform: IDENTITY, trusted: true };
-      const gains = Array.from({ length: frame.channels }, () => 1);
-      return {
-        report: { transform: IDENTITY, gains, source: 'reference', trusted: true, resampled: false },
-        warp: null,
-      };
-    }
-    const small = this.downscale(frame);
+  /** The reference frame itself, come to be stacked: the identity, and the neighbour of the next frame. */
+  alignReference(channels: number): AlignmentResult {
+    if (!this.reference) return UNALIGNED;
+    // Estimating the reference against itself cost ~0.15 s at 12 MP to find the identity.
+    this.previous = { small: this.reference, transform: IDENTITY, trusted: true };
+    const gains = Array.from({ length: channels }, () => 1);
+    return {
+      report: { transform: IDENTITY, gains, source: 'reference', trusted: true, resampled: false },
+      warp: null,
+    };
+  }
+
+  align(small: SmallFrame): AlignmentResult {
+    if (!this.reference) return UNALIGNED;
     const previous = this.previous;
     // Against the reference, the whole estimate: its log-polar stage's confidence is what tells a
     // frame too different from the reference to match (far from it in focus). Seeded from a
@@ -172,7 +157,7 @@ export class FrameAligner {
         ? estimate
         : { ...estimate, confidence: Math.min(estimate.confidence, MIN_CONFIDENCE / 2) };
     }
-    const { ex, ey, factor } = this.centres();
+    const { ex, ey, factor } = centres(this.geometry!);
     const { m00, m01, m10, m11 } = linearPart(small);
     return {
       dx: factor * small.dx + (m00 - 1) * ex + m01 * ey,
@@ -182,92 +167,55 @@ export class FrameAligner {
       confidence: small.confidence,
     };
   }
-
-  /**
-   * Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the transform's the
-   * frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k), e = c_frame − a.
-   */
-  private centres(): { ex: number; ey: number; factor: number } {
-    const { factor, width, height, ox, oy } = this.geometry;
-    const cs = (this.size - 1) / 2;
-    const ax = factor * (cs - (0.5 / factor - 0.5 + ox));
-    const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
-    return { ex: (width - 1) / 2 - ax, ey: (height - 1) / 2 - ay, factor };
-  }
-
-  /** Box-binned linear-light luminance centred on a mean-filled size×size canvas, and the channel means. */
-  private downscale(frame: Frame): SmallFrame {
-    const { factor, ox, oy } = this.geometry;
-    const size = this.size;
-    const ws = Math.floor(frame.width / factor);
-    const hs = Math.floor(frame.height / factor);
-    const ch = frame.channels;
-    // Linear light: the blur difference between focus steps biases estimates less there. The tables
-    // fold in the luminance weights, so a sample costs one lookup.
-    const linear = linearTable(frame.bitDepth);
-    const weights = ch === 3 ? [0.299, 0.587, 0.114] : [1];
-    const weighted = weights.map((w) => linear.map((v) => v * w));
-    const [lr, lg, lb] = ch === 3 ? weighted : [weighted[0], weighted[0], weighted[0]];
-    const rows = sampledRows(factor);
-    const bins =
-      this.binner && SimdLuminanceBinner.applies(frame)
-        ? this.binner.bin(frame, factor, rows, ws, hs, weighted)
-        : binLuminance(frame, factor, rows, ws, hs, lr, lg, lb);
-    const lum = new Float32Array(size * size);
-    const norm = 1 / (factor * rows.length);
-    let total = 0;
-    for (let v = 0; v < hs; v++) {
-      const o = (v + oy) * size + ox;
-      for (let u = 0; u < ws; u++) {
-        const value = bins[v * ws + u] * norm;
-        lum[o + u] = value;
-        total += value;
-      }
-    }
-    const mean = total / (ws * hs);
-    // The canvas around the frame: whole rows above and below, the ends of the rows beside it.
-    lum.fill(mean, 0, oy * size);
-    lum.fill(mean, (oy + hs) * size);
-    for (let v = oy; v < oy + hs; v++) {
-      lum.fill(mean, v * size, v * size + ox);
-      lum.fill(mean, v * size + ox + ws, (v + 1) * size);
-    }
-    return { lum, blocks: blockMeans(frame) };
-  }
 }
 
-/** The JavaScript twin of SimdLuminanceBinner.bin (grey and 16-bit frames, or no WebAssembly SIMD). */
-function binLuminance(
-  frame: Frame,
-  factor: number,
-  rows: readonly number[],
-  ws: number,
-  hs: number,
-  lr: Float32Array,
-  lg: Float32Array,
-  lb: Float32Array,
-): Float32Array {
-  const ch = frame.channels;
-  const data = frame.data;
-  const bins = new Float32Array(ws * hs);
-  const binRow = new Float64Array(ws);
-  for (let v = 0; v < hs; v++) {
-    binRow.fill(0);
-    for (const dy of rows) {
-      let p = (v * factor + dy) * frame.width * ch;
-      for (let u = 0; u < ws; u++) {
-        let l = 0;
-        if (ch === 3) {
-          for (let i = 0; i < factor; i++, p += 3) l += lr[data[p]] + lg[data[p + 1]] + lb[data[p + 2]];
-        } else {
-          for (let i = 0; i < factor; i++, p++) l += lr[data[p]];
-        }
-        binRow[u] += l;
-      }
-    }
-    bins.set(binRow, v * ws);
+/**
+ * Small-image coordinates u = x/f + k; the estimate's centre is the canvas centre, the transform's the
+ * frame centre: d = f·d_small + (sR − I)(c_frame − a), a = f(c_canvas − k), e = c_frame − a.
+ */
+function centres(geometry: CanvasGeometry): { ex: number; ey: number; factor: number } {
+  const { factor, width, height, ox, oy, size } = geometry;
+  const cs = (size - 1) / 2;
+  const ax = factor * (cs - (0.5 / factor - 0.5 + ox));
+  const ay = factor * (cs - (0.5 / factor - 0.5 + oy));
+  return { ex: (width - 1) / 2 - ax, ey: (height - 1) / 2 - ay, factor };
+}
+
+/** Aligns frames on the caller's thread: tests, benches and the timelapse's one frame per run. */
+export class FrameAligner {
+  private readonly mode: AlignMode;
+  private readonly size: number;
+  private readonly estimator: AlignmentEstimator | null;
+  // Only an aligning stack downscales frames: an unaligned one never loads the module here.
+  private readonly downscaler: FrameDownscaler | null;
+  private geometry: CanvasGeometry | null = null;
+  /** The reference frame itself, not kept alive: when it comes to be stacked it needs no estimate. */
+  private referenceFrame: WeakRef<Frame> | null = null;
+
+  constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
+    this.mode = mode;
+    this.size = size;
+    this.estimator = mode === 'none' ? null : new AlignmentEstimator(mode, size);
+    this.downscaler = mode === 'none' ? null : new FrameDownscaler();
   }
-  return bins;
+
+  get enabled(): boolean {
+    return this.mode !== 'none';
+  }
+
+  setReference(frame: Frame): void {
+    if (!this.estimator || !this.downscaler) return;
+    this.geometry = canvasGeometry(frame.width, frame.height, this.size);
+    this.estimator.setReference(this.downscaler.downscale(frame, this.geometry), this.geometry);
+    this.referenceFrame = new WeakRef(frame);
+  }
+
+  /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
+  align(frame: Frame): AlignmentResult {
+    if (!this.estimator || !this.downscaler || !this.geometry) return UNALIGNED;
+    if (this.referenceFrame?.deref() === frame) return this.estimator.alignReference(frame.channels);
+    return this.estimator.align(this.downscaler.downscale(frame, this.geometry));
+  }
 }
 
 /** T2 ∘ T1 for similarities about the same centre: A = A2·A1, d = A2·d1 + d2. */

@@ -5,7 +5,7 @@
 // Steps may be queued without waiting for the previous one: every step carries its place in the
 // sequence, and a worker starts it only once every worker has finished every earlier step (a
 // barrier in shared memory, see band-worker.ts). So the workers go from one step to the next without
-// a round trip through the main thread, which may be busy estimating the next frame's alignment.
+// a round trip through the main thread, which may be busy with the next frame.
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../worker-thread.js';
 import { StackscopeError } from '../../errors.js';

@@ -1,0 +1,120 @@
+// Aligns the frames of a stack with the estimates on a worker thread of their own. The estimate is
+// most of alignment's cost (~30–90 ms per frame on this machine's cores, several times that on a
+// Pi), and on the caller's thread it held up everything else there: in the daemon the HTTP API and
+// the software-timed stepping of the next move, which runs on that thread (rig/gpio/soft-timing.ts).
+// The downscale reads the whole frame (~15 ms at 5 or 12 MP): a frame decoded into shared memory
+// (decodeFile's `shared`) is downscaled on the worker too; any other is downscaled here, and the worker
+// gets its 1 MB small image, moved rather than copied.
+import type { Worker } from 'node:worker_threads';
+import { StackscopeError } from '../../errors.js';
+import { backgroundWork } from '../../thread-priority.js';
+import { startWorker } from '../../worker-thread.js';
+import type { Frame } from '../types.js';
+import { DEFAULT_ALIGN_SIZE, UNALIGNED, type AlignMode, type AlignmentResult } from './aligner.js';
+import { canvasGeometry, FrameDownscaler, type CanvasGeometry, type SmallFrame } from './downscale.js';
+import type { EstimateReply, EstimateRequest, FrameOrSmall } from './estimate-worker.js';
+
+export interface EstimateWorkerData {
+  mode: Exclude<AlignMode, 'none'>;
+  size: number;
+  /** Lower the worker's priority (thread-priority.ts: on in the daemon). */
+  background: boolean;
+}
+
+type Request = EstimateRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  resolve: (result: AlignmentResult | null) => void;
+  reject: (error: Error) => void;
+}
+
+export class BackgroundAligner {
+  private readonly size: number;
+  private readonly worker: Worker | null = null;
+  private readonly downscaler: FrameDownscaler | null = null;
+  private geometry: CanvasGeometry | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: StackscopeError | null = null;
+  private closed = false;
+
+  constructor(mode: AlignMode, size = DEFAULT_ALIGN_SIZE) {
+    this.size = size;
+    if (mode === 'none') return;
+    this.downscaler = new FrameDownscaler();
+    // Started now, so the thread boots while the caller decodes the first frame.
+    const workerData: EstimateWorkerData = { mode, size, background: backgroundWork() };
+    this.worker = startWorker(new URL('./estimate-worker.js', import.meta.url), { workerData });
+    this.worker.on('message', (reply: EstimateReply) => this.onReply(reply));
+    this.worker.on('error', (error) => this.fail(`the alignment worker crashed: ${error.message}`));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.fail(`the alignment worker exited unexpectedly (code ${code})`);
+    });
+  }
+
+  get enabled(): boolean {
+    return this.worker !== null;
+  }
+
+  /** The frame the others are aligned to; the worker has its small copy before any later request. */
+  setReference(frame: Frame): void {
+    if (!this.downscaler) return;
+    this.geometry = canvasGeometry(frame.width, frame.height, this.size);
+    const what = this.whatToSend(frame, this.geometry);
+    // Its reply carries nothing; a failure is kept, and the next align reports it.
+    this.send({ op: 'reference', ...what, geometry: this.geometry }).catch((error: StackscopeError) => {
+      this.failure ??= error;
+    });
+  }
+
+  /** The reference itself, come to be stacked: no estimate, but the next frame's neighbour. */
+  async alignReference(channels: number): Promise<AlignmentResult> {
+    if (!this.geometry) return UNALIGNED;
+    return (await this.send({ op: 'alignReference', channels })) ?? UNALIGNED;
+  }
+
+  /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
+  async align(frame: Frame): Promise<AlignmentResult> {
+    if (!this.downscaler || !this.geometry) return UNALIGNED;
+    return (await this.send({ op: 'align', ...this.whatToSend(frame, this.geometry) })) ?? UNALIGNED;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail('the alignment worker was closed');
+    await this.worker?.terminate();
+  }
+
+  private whatToSend(frame: Frame, geometry: CanvasGeometry): FrameOrSmall {
+    if (frame.data.buffer instanceof SharedArrayBuffer) return { frame };
+    return { small: this.downscaler!.downscale(frame, geometry) };
+  }
+
+  private send(request: Request): Promise<AlignmentResult | null> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const small: SmallFrame | undefined = 'small' in request ? request.small : undefined;
+    // A small image is moved (its buffer is the worker's from now on); a shared frame is shared.
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ ...request, id }, small ? [small.lum.buffer as ArrayBuffer] : []);
+    });
+  }
+
+  private onReply(reply: EstimateReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.result);
+    else pending.reject(new StackscopeError('WORKER_FAILED', `alignment failed: ${reply.message}`));
+  }
+
+  private fail(message: string): void {
+    this.failure ??= new StackscopeError('WORKER_FAILED', message);
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      pending.reject(this.failure);
+    }
+  }
+}
