@@ -24,7 +24,7 @@ export interface CaptureStackSink {
    * Where to take the reference frame before the sweep (see referenceShot); the file is removed once
    * decoded. Without it, the first frame is the reference.
    */
-  referencePath?(extension: string): string;
+  referencePath?(extension: 'jpg' | 'png'): string;
   outputs: StackOutputPaths;
   frameCaptured(
     index: number,
@@ -233,7 +233,7 @@ function referenceShot(
   o: CaptureStackOptions,
   aligning: boolean,
   startUm: number,
-  extension: string,
+  extension: 'jpg' | 'png',
 ): string | null {
   if (!aligning || !o.sink.referencePath || o.planes.length < 3) return null;
   const low = Math.min(...o.planes);

@@ -12,6 +12,7 @@ import { stackFiles } from '../stack/stack-files.js';
 import type { Frame } from '../stack/types.js';
 import { writeStackOutputs, type StackOutputPaths } from '../stack/outputs.js';
 import { DiskGuard, estimateFrameBytes } from '../store/disk-space.js';
+import { referenceShotName } from '../store/job-layout.js';
 import type { JobStore } from '../store/job-store.js';
 import type { Manifest } from '../store/manifest.js';
 import { removeFrames } from '../store/retention.js';
@@ -122,7 +123,7 @@ export async function runCapture(
     sink: {
       beforeCapture: (index) => guard.beforeFrame(index).then(() => {}),
       framePath: (index, extension) => store.framePath(id, index, extension),
-      referencePath: (extension) => store.resultPath(id, `reference.${extension}`),
+      referencePath: (extension) => store.resultPath(id, referenceShotName(extension)),
       outputs: outputsOf(store, id),
       frameCaptured: async (index, record) => {
         const e = record.exposure;

@@ -11,6 +11,15 @@ export const FRAMES_DIR = 'frames';
 /** Frame files the store names: frame-0007.jpg. Recovery reads the index back from the name. */
 export const FRAME_FILE_PATTERN = /^frame-(\d{4,5})\.([a-z0-9]{1,5})$/;
 export const MAX_FRAME_INDEX = 99_999;
+/**
+ * The shot a live capture aligns its frames to (jobs/capture-stack.ts), in the job's folder only
+ * until it is decoded: one left there is from a capture the daemon's stop cut short.
+ */
+export const REFERENCE_SHOT_PATTERN = /^reference\.(jpg|png)$/;
+
+export function referenceShotName(extension: 'jpg' | 'png'): string {
+  return `reference.${extension}`;
+}
 
 /** Returns `id` if it is a well-formed job id; throws BAD_ARGUMENT otherwise, before any disk access. */
 export function checkJobId(id: unknown): string {

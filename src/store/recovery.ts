@@ -1,8 +1,9 @@
 // Puts the job folders in order when the daemon starts: jobs a crash left running become
-// 'interrupted' with every whole frame kept, broken frames moved aside, temp files removed.
+// 'interrupted' with every whole frame kept, broken frames moved aside, temp files and a capture's
+// leftover reference shot removed.
 import { join } from 'node:path';
 import { checkFrameFile } from './frame-check.js';
-import { FRAME_FILE_PATTERN, FRAMES_DIR, MANIFEST_FILE } from './job-layout.js';
+import { FRAME_FILE_PATTERN, FRAMES_DIR, MANIFEST_FILE, REFERENCE_SHOT_PATTERN } from './job-layout.js';
 import { JobNotFoundError, type JobStore } from './job-store.js';
 import { JOB_ID_PATTERN, UNFINISHED, type FrameEntry, type Manifest } from './manifest.js';
 import { isMissing, isTempName, type StoreLogger } from './store-fs.js';
@@ -20,7 +21,7 @@ export interface RecoveryReport {
   brokenFrames: { jobId: string; file: string; reason: string }[];
   /** Frames the manifest listed whose files are gone; dropped from the list. */
   missingFrames: { jobId: string; file: string }[];
-  /** Unfinished writes removed (paths). */
+  /** Unfinished writes, and reference shots of captures cut short, removed (paths). */
   removedTemp: string[];
   /** Folders left exactly as they were: no readable manifest, or recovery itself failed there. */
   skipped: { name: string; problem: string }[];
@@ -86,6 +87,7 @@ async function recoverJob(store: JobStore, id: string, report: RecoveryReport): 
   await removeTemps(store, store.jobDir(id), report);
   await removeTemps(store, store.framesDir(id), report);
   if (!UNFINISHED.has(manifest.status)) return;
+  await removeReferenceShots(store, id, report);
   const frames = await reconcileFrames(store, manifest, report);
   const adopted = report.adoptedFrames.filter((f) => f.jobId === id).length;
   const broken = report.brokenFrames.filter((f) => f.jobId === id).length;
@@ -114,6 +116,15 @@ async function removeTemps(store: JobStore, dir: string, report: RecoveryReport)
   }
   for (const name of names.filter(isTempName)) {
     await store.fs.rm(join(dir, name), { recursive: true, force: true });
+    report.removedTemp.push(join(dir, name));
+  }
+}
+
+/** A reference shot is removed once decoded; one still there was taken just before the stop. */
+async function removeReferenceShots(store: JobStore, id: string, report: RecoveryReport): Promise<void> {
+  const dir = store.jobDir(id);
+  for (const name of (await store.fs.readdir(dir)).filter((n) => REFERENCE_SHOT_PATTERN.test(n))) {
+    await store.fs.rm(join(dir, name), { force: true });
     report.removedTemp.push(join(dir, name));
   }
 }

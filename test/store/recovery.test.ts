@@ -62,6 +62,8 @@ describe('recoverJobs', () => {
     writeFileSync(frames('frame-0008.jpg.tmp-ab12cd'), jpeg.subarray(0, 10));
     writeFileSync(join(dataDir, 'jobs', job.id, 'manifest.json.tmp-0a1b2c'), '{"half');
     writeFileSync(join(dataDir, 'jobs', job.id, '.result.jpg.1234.tmp'), 'half a result');
+    // The reference shot of a capture stopped between taking it and removing it.
+    writeFileSync(join(dataDir, 'jobs', job.id, 'reference.jpg'), jpeg);
     clock.set('2026-11-28T04:00:00Z');
 
     const report = await recoverJobs(store);
@@ -101,7 +103,8 @@ describe('recoverJobs', () => {
       'notes.txt',
     ]);
     expect(readdirSync(join(dataDir, 'jobs', job.id)).sort()).toEqual(['frames', 'manifest.json']);
-    expect(report.removedTemp).toHaveLength(3);
+    expect(report.removedTemp).toHaveLength(4);
+    expect(report.removedTemp).toContain(join(dataDir, 'jobs', job.id, 'reference.jpg'));
   });
 
   it('interrupts queued and stacking jobs, leaves finished ones as they were, and is idempotent', async () => {

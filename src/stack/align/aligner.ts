@@ -58,11 +58,13 @@ export interface AlignmentResult {
   warp: WarpSpec | null;
 }
 
-/** Stacked as it is: what every frame gets when the stack is not aligned. */
-export const UNALIGNED: AlignmentResult = {
-  report: { transform: IDENTITY, gains: [], source: 'identity', trusted: true, resampled: false },
-  warp: null,
-};
+/** Stacked as it is: what every frame gets when the stack is not aligned (a new object each time). */
+export function unaligned(): AlignmentResult {
+  return {
+    report: { transform: { ...IDENTITY }, gains: [], source: 'identity', trusted: true, resampled: false },
+    warp: null,
+  };
+}
 
 /**
  * The estimates, from small frames only (downscale.ts): against the reference, through the previous
@@ -92,7 +94,7 @@ export class AlignmentEstimator {
 
   /** The reference frame itself, come to be stacked: the identity, and the neighbour of the next frame. */
   alignReference(channels: number): AlignmentResult {
-    if (!this.reference) return UNALIGNED;
+    if (!this.reference) return unaligned();
     // Estimating the reference against itself cost ~0.15 s at 12 MP to find the identity.
     this.previous = { small: this.reference, transform: IDENTITY, trusted: true };
     const gains = Array.from({ length: channels }, () => 1);
@@ -103,7 +105,7 @@ export class AlignmentEstimator {
   }
 
   align(small: SmallFrame): AlignmentResult {
-    if (!this.reference) return UNALIGNED;
+    if (!this.reference) return unaligned();
     const previous = this.previous;
     // Against the reference, the whole estimate: its log-polar stage's confidence is what tells a
     // frame too different from the reference to match (far from it in focus). Seeded from a
@@ -212,7 +214,7 @@ export class FrameAligner {
 
   /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
   align(frame: Frame): AlignmentResult {
-    if (!this.estimator || !this.downscaler || !this.geometry) return UNALIGNED;
+    if (!this.estimator || !this.downscaler || !this.geometry) return unaligned();
     if (this.referenceFrame?.deref() === frame) return this.estimator.alignReference(frame.channels);
     return this.estimator.align(this.downscaler.downscale(frame, this.geometry));
   }

@@ -2,17 +2,18 @@
 // most of alignment's cost (~30–90 ms per frame on this machine's cores, several times that on a
 // Pi), and on the caller's thread it held up everything else there: in the daemon the HTTP API and
 // the software-timed stepping of the next move, which runs on that thread (rig/gpio/soft-timing.ts).
-// The downscale reads the whole frame (~15 ms at 5 or 12 MP): a frame decoded into shared memory
-// (decodeFile's `shared`) is downscaled on the worker too; any other is downscaled here, and the worker
-// gets its 1 MB small image, moved rather than copied.
+// Only the downscale, which reads the whole frame (~15 ms at 5 or 12 MP), stays here, where the
+// decoded frame is; the worker gets the 1 MB small image, moved rather than copied. (Frames decoded
+// into shared memory, to be downscaled there too, were tried: the worker held on to them until its
+// next collection, and a 12 MP stack's peak RSS went from ~550 to 900–980 MB.)
 import type { Worker } from 'node:worker_threads';
 import { StackscopeError } from '../../errors.js';
 import { backgroundWork } from '../../thread-priority.js';
 import { startWorker } from '../../worker-thread.js';
 import type { Frame } from '../types.js';
-import { DEFAULT_ALIGN_SIZE, UNALIGNED, type AlignMode, type AlignmentResult } from './aligner.js';
-import { canvasGeometry, FrameDownscaler, type CanvasGeometry, type SmallFrame } from './downscale.js';
-import type { EstimateReply, EstimateRequest, FrameOrSmall } from './estimate-worker.js';
+import { DEFAULT_ALIGN_SIZE, unaligned, type AlignMode, type AlignmentResult } from './aligner.js';
+import { canvasGeometry, FrameDownscaler, type CanvasGeometry } from './downscale.js';
+import type { EstimateReply, EstimateRequest } from './estimate-worker.js';
 
 export interface EstimateWorkerData {
   mode: Exclude<AlignMode, 'none'>;
@@ -60,23 +61,24 @@ export class BackgroundAligner {
   setReference(frame: Frame): void {
     if (!this.downscaler) return;
     this.geometry = canvasGeometry(frame.width, frame.height, this.size);
-    const what = this.whatToSend(frame, this.geometry);
+    const small = this.downscaler.downscale(frame, this.geometry);
     // Its reply carries nothing; a failure is kept, and the next align reports it.
-    this.send({ op: 'reference', ...what, geometry: this.geometry }).catch((error: StackscopeError) => {
+    this.send({ op: 'reference', small, geometry: this.geometry }).catch((error: StackscopeError) => {
       this.failure ??= error;
     });
   }
 
   /** The reference itself, come to be stacked: no estimate, but the next frame's neighbour. */
   async alignReference(channels: number): Promise<AlignmentResult> {
-    if (!this.geometry) return UNALIGNED;
-    return (await this.send({ op: 'alignReference', channels })) ?? UNALIGNED;
+    if (!this.geometry) return unaligned();
+    return (await this.send({ op: 'alignReference', channels })) ?? unaligned();
   }
 
   /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
   async align(frame: Frame): Promise<AlignmentResult> {
-    if (!this.downscaler || !this.geometry) return UNALIGNED;
-    return (await this.send({ op: 'align', ...this.whatToSend(frame, this.geometry) })) ?? UNALIGNED;
+    if (!this.downscaler || !this.geometry) return unaligned();
+    const small = this.downscaler.downscale(frame, this.geometry);
+    return (await this.send({ op: 'align', small })) ?? unaligned();
   }
 
   async close(): Promise<void> {
@@ -86,19 +88,14 @@ export class BackgroundAligner {
     await this.worker?.terminate();
   }
 
-  private whatToSend(frame: Frame, geometry: CanvasGeometry): FrameOrSmall {
-    if (frame.data.buffer instanceof SharedArrayBuffer) return { frame };
-    return { small: this.downscaler!.downscale(frame, geometry) };
-  }
-
   private send(request: Request): Promise<AlignmentResult | null> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const small: SmallFrame | undefined = 'small' in request ? request.small : undefined;
-    // A small image is moved (its buffer is the worker's from now on); a shared frame is shared.
+    // A small image is moved: its buffer is the worker's from now on.
+    const moved = 'small' in request ? [request.small.lum.buffer as ArrayBuffer] : [];
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ ...request, id }, small ? [small.lum.buffer as ArrayBuffer] : []);
+      this.worker!.postMessage({ ...request, id }, moved);
     });
   }
 

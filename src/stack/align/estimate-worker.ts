@@ -3,17 +3,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../../thread-priority.js';
 import { AlignmentEstimator, type AlignmentResult } from './aligner.js';
-import { FrameDownscaler, type CanvasGeometry, type SmallFrame } from './downscale.js';
-import type { Frame } from '../types.js';
+import type { CanvasGeometry, SmallFrame } from './downscale.js';
 import type { EstimateWorkerData } from './background-aligner.js';
 
-/** A frame by its small image, or the frame itself when its samples are in shared memory. */
-export type FrameOrSmall = { small: SmallFrame; frame?: never } | { frame: Frame; small?: never };
-
 export type EstimateRequest = { id: number } & (
-  | ({ op: 'reference'; geometry: CanvasGeometry } & FrameOrSmall)
+  | { op: 'reference'; small: SmallFrame; geometry: CanvasGeometry }
   | { op: 'alignReference'; channels: number }
-  | ({ op: 'align' } & FrameOrSmall)
+  | { op: 'align'; small: SmallFrame }
 );
 
 export type EstimateReply =
@@ -22,24 +18,14 @@ export type EstimateReply =
 const init = workerData as EstimateWorkerData;
 if (init.background) lowerThreadPriority();
 const estimator = new AlignmentEstimator(init.mode, init.size);
-let downscaler: FrameDownscaler | null = null;
-let geometry: CanvasGeometry | null = null;
-
-function smallOf(request: FrameOrSmall): SmallFrame {
-  if (request.small) return request.small;
-  downscaler ??= new FrameDownscaler();
-  return downscaler.downscale(request.frame, geometry!);
-}
 
 parentPort!.on('message', (request: EstimateRequest) => {
   let reply: EstimateReply;
   try {
     let result: AlignmentResult | null = null;
-    if (request.op === 'reference') {
-      geometry = request.geometry;
-      estimator.setReference(smallOf(request), geometry);
-    } else if (request.op === 'alignReference') result = estimator.alignReference(request.channels);
-    else result = estimator.align(smallOf(request));
+    if (request.op === 'reference') estimator.setReference(request.small, request.geometry);
+    else if (request.op === 'alignReference') result = estimator.alignReference(request.channels);
+    else result = estimator.align(request.small);
     reply = { id: request.id, ok: true, result };
   } catch (error) {
     reply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
