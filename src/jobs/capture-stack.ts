@@ -21,8 +21,8 @@ export interface CaptureStackSink {
   beforeCapture?(index: number): Promise<void>;
   framePath(index: number, extension: string): string;
   /**
-   * Where to take the reference frame before the sweep (see referenceShot); the file is removed once
-   * decoded. Without it, the first frame is the reference.
+   * Where to put the reference frame taken before the sweep (see referenceShot); the file is removed
+   * once decoded. Without it, the first frame is the reference.
    */
   referencePath?(extension: 'jpg' | 'png'): string;
   outputs: StackOutputPaths;
@@ -55,7 +55,7 @@ export interface CaptureStackOptions {
 
 export interface CaptureStackResult {
   result: FrameStackerResult;
-  /** Where the reference frame was taken, when it was taken before the sweep (µm); else the first frame's. */
+  /** Where the reference frame was taken before the sweep (µm); null when the first frame was the reference. */
   referenceStageUm: number | null;
   /** Per step (index = frame) unless a single number; ms. */
   timings: {
@@ -132,17 +132,31 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
         });
     }
   };
+  const moveStage = async (um: number) => {
+    try {
+      return await stage.moveTo(um, { signal: o.signal });
+    } catch (error) {
+      // Stopped from outside (POST /api/stage/stop): the stage stays where the user stopped it.
+      stageStopped = isCancel(error) && !o.signal?.aborted;
+      throw error;
+    }
+  };
   try {
     await camera.open(o.camera);
     const extension = o.camera.encoding === 'png' ? 'png' : 'jpg';
-    const referenceFile = referenceShot(o, stacker.alignmentEnabled, startUm, extension);
-    if (referenceFile) {
+    const reference = referenceShot(o, stacker.alignmentEnabled, startUm);
+    const referenceFile = reference ? o.sink.referencePath!(extension) : null;
+    if (reference && referenceFile) {
       throwIfAborted(o.signal);
+      if (reference.atUm !== startUm) {
+        await moveStage(reference.atUm);
+        await sleep(o.settleMs, o.signal);
+      }
       try {
         await camera.capture(referenceFile, { signal: o.signal });
-        const reference = await decodeFile(referenceFile);
-        channels = reference.channels;
-        stacker.setReference(reference, 'the reference frame');
+        const frame = await decodeFile(referenceFile);
+        channels = frame.channels;
+        stacker.setReference(frame, 'the reference frame');
       } finally {
         await rm(referenceFile, { force: true });
       }
@@ -152,14 +166,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
       throwIfAborted(o.signal);
       records.throwIfFailed();
       let t0 = performance.now();
-      let position;
-      try {
-        position = await stage.moveTo(o.planes[i], { signal: o.signal });
-      } catch (error) {
-        // Stopped from outside (POST /api/stage/stop): the stage stays where the user stopped it.
-        stageStopped = isCancel(error) && !o.signal?.aborted;
-        throw error;
-      }
+      const position = await moveStage(o.planes[i]);
       await sleep(o.settleMs, o.signal);
       timings.moveMs.push(performance.now() - t0);
       // Frame i − 1's record is written while the stage moves and frame i is taken; frame i is taken
@@ -205,7 +212,7 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
     await records.drain();
     return {
       result,
-      referenceStageUm: referenceFile ? startUm : null,
+      referenceStageUm: reference?.atUm ?? null,
       timings: { ...timings, finishMs: result.finishMs, encodeMs, totalMs: performance.now() - started },
     };
   } finally {
@@ -223,22 +230,21 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
 }
 
 /**
- * The reference frame of an aligning stack, taken where the stage stands before the sweep when that
- * is within the sweep: a stack centred on where the user focused (the capture button's, `frames` and
- * `step` requests) then aligns to its sharpest plane, at the cost of one shot and no move. The first
- * plane is the sweep's most defocused end: on the scorpion stack, aligning to it left 7 of 14
- * estimates untrusted (docs/alignment.md). Null: the first frame is the reference.
+ * Where an aligning stack takes its reference frame, before the sweep. Where the stage stands, when
+ * that is within the sweep: a stack centred on where the user focused (the capture button's, `frames`
+ * and `step` requests) then aligns to its sharpest plane, at the cost of one shot and no move.
+ * Otherwise at the sweep's middle plane, one move more (there, then to the first plane, inside the
+ * planned span, so within the soft limits the plan was checked against). Never the first plane: it
+ * is the sweep's most defocused end, and on the scorpion stack aligning to it left 7 of 14 estimates
+ * untrusted (docs/alignment.md). Null (unaligned, fewer than 3 planes, no place for the file): the
+ * first frame is the reference.
  */
-function referenceShot(
-  o: CaptureStackOptions,
-  aligning: boolean,
-  startUm: number,
-  extension: 'jpg' | 'png',
-): string | null {
+function referenceShot(o: CaptureStackOptions, aligning: boolean, startUm: number): { atUm: number } | null {
   if (!aligning || !o.sink.referencePath || o.planes.length < 3) return null;
   const low = Math.min(...o.planes);
   const high = Math.max(...o.planes);
-  return startUm > low && startUm < high ? o.sink.referencePath(extension) : null;
+  if (startUm > low && startUm < high) return { atUm: startUm };
+  return { atUm: o.planes[Math.floor((o.planes.length - 1) / 2)] };
 }
 
 function isCancel(error: unknown): boolean {

@@ -37,8 +37,8 @@ export interface FilesStackOptions extends FrameStackerOptions {
    * files can start from any frame, and the middle of a focus sweep matches the most frames: its first
    * frame is the sweep's most defocused end. On the scorpion stack the first frame left 7 of 14
    * estimates untrusted (stacked with the last good transform: tripled outlines), the middle none.
-   * A live capture, which cannot wait for its middle frame, takes a shot before its sweep instead
-   * (jobs/capture-stack.ts).
+   * A live capture, which cannot wait for its middle frame, takes a shot before its sweep instead,
+   * inside it (jobs/capture-stack.ts).
    */
   reference?: 'first' | 'middle' | number;
 }

@@ -101,8 +101,8 @@ export const manifestSchema = z.object({
   alignment: z.array(z.record(z.string(), z.unknown())).optional(),
   referenceIndex: count.optional(),
   /**
-   * For a capture aligned to a frame taken before the sweep, where the stage stood (µm): its frames'
-   * alignment is relative to that frame, which is not kept.
+   * For a capture aligned to a frame taken before the sweep, where it was taken (µm): where the stage
+   * stood, or the sweep's middle plane. Its frames' alignment is relative to that frame, which is not kept.
    */
   referenceStageUm: z.number().optional(),
   /** Retention removed frames/; the frame list stays as a record of the capture. */

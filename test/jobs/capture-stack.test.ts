@@ -285,23 +285,68 @@ describe('the reference frame of an aligning capture', () => {
     }
   });
 
-  it('is the first frame when the stage stands outside the sweep, or the stack is unaligned', async () => {
+  it('is taken at the sweep’s middle plane when the stage stands outside the sweep or at its end', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
+    rig = await openSimulatedRig(config, { stateDir: dir });
+    const startUm = rig.stage.position().um;
+    const shots = recordShots(rig);
+    const moves: number[] = [];
+    const moveTo = rig.stage.moveTo.bind(rig.stage);
+    rig.stage.moveTo = (um, options) => {
+      moves.push(um - startUm);
+      return moveTo(um, options);
+    };
+    const { sink } = sinkIn(dir);
+    sink.referencePath = (ext) => join(dir, `reference.${ext}`);
+    const run = (planes: number[]) =>
+      captureAndStack({
+        rig,
+        planes: planes.map((d) => startUm + d),
+        settleMs: 0,
+        camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
+        stack: { threads: 1 },
+        sink,
+        returnToStart: true,
+      });
+    // Beyond the sweep: to the middle plane for the shot, then the sweep from its first plane.
+    const outside = await run([10, 20, 30, 40]);
+    expect(outside.referenceStageUm).toBe(startUm + 20);
+    expect(moves).toEqual([20, 10, 20, 30, 40, 0]);
+    expect(shots.map((f) => basename(f))).toEqual([
+      'reference.jpg',
+      'frame_000.jpg',
+      'frame_001.jpg',
+      'frame_002.jpg',
+      'frame_003.jpg',
+    ]);
+    // Every frame is estimated against the shot, the one taken at the same plane too.
+    expect(outside.result.alignment.map((a) => a.source)).toEqual(Array(4).fill('reference'));
+    expect(outside.result.alignment.every((a) => a.transform.dx !== 0 || a.transform.dy !== 0)).toBe(true);
+    expect(await readdir(dir)).not.toContain('reference.jpg');
+    // At the sweep's first plane (start/end from where the stage stands): the same.
+    moves.length = 0;
+    const atStart = await run([0, -10, -20]);
+    expect(atStart.referenceStageUm).toBe(startUm - 10);
+    expect(moves).toEqual([-10, 0, -10, -20, 0]);
+  });
+
+  it('is the first frame when the stack is unaligned or too short', async () => {
     dir = await mkdtemp(join(tmpdir(), 'stackscope-capture-'));
     rig = await openSimulatedRig(config, { stateDir: dir });
     const startUm = rig.stage.position().um;
     const shots = recordShots(rig);
     const { sink } = sinkIn(dir);
     sink.referencePath = (ext) => join(dir, `reference.${ext}`);
-    const outside = await captureAndStack({
+    const short = await captureAndStack({
       rig,
-      planes: [10, 20, 30].map((d) => startUm + d),
+      planes: [-10, 10].map((d) => startUm + d),
       settleMs: 0,
       camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
       stack: { threads: 1 },
       sink,
     });
-    expect(outside.referenceStageUm).toBeNull();
-    expect(outside.result.alignment[0].transform).toMatchObject({ dx: 0, dy: 0, confidence: 1 });
+    expect(short.referenceStageUm).toBeNull();
+    expect(short.result.alignment[0].transform).toMatchObject({ dx: 0, dy: 0, confidence: 1 });
     await rig.stage.moveTo(startUm);
     const unaligned = await captureAndStack({
       rig,
