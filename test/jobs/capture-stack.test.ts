@@ -236,6 +236,10 @@ describe('captureAndStack on the simulated microscope', () => {
 });
 
 describe('the reference frame of an aligning capture', () => {
+  /** The file names the test sink gives frames 0 … n − 1. */
+  const frameNames = (n: number) =>
+    Array.from({ length: n }, (_, i) => `frame_${String(i).padStart(3, '0')}.jpg`);
+
   /** The camera's shots, in order, by file name. */
   function recordShots(r: SimulatedRig): string[] {
     const shots: string[] = [];
@@ -264,14 +268,7 @@ describe('the reference frame of an aligning capture', () => {
       sink,
     });
     expect(referenceStageUm).toBe(startUm);
-    expect(shots.map((f) => basename(f))).toEqual([
-      'reference.jpg',
-      'frame_000.jpg',
-      'frame_001.jpg',
-      'frame_002.jpg',
-      'frame_003.jpg',
-      'frame_004.jpg',
-    ]);
+    expect(shots.map((f) => basename(f))).toEqual(['reference.jpg', ...frameNames(5)]);
     expect(await readdir(dir)).not.toContain('reference.jpg');
     // Every frame is estimated against the shot (none is the reference itself, whose transform would
     // be the exact identity); the stage does not wobble here, so each lands within a fraction of a
@@ -312,13 +309,7 @@ describe('the reference frame of an aligning capture', () => {
     const outside = await run([10, 20, 30, 40]);
     expect(outside.referenceStageUm).toBe(startUm + 20);
     expect(moves).toEqual([20, 10, 20, 30, 40, 0]);
-    expect(shots.map((f) => basename(f))).toEqual([
-      'reference.jpg',
-      'frame_000.jpg',
-      'frame_001.jpg',
-      'frame_002.jpg',
-      'frame_003.jpg',
-    ]);
+    expect(shots.map((f) => basename(f))).toEqual(['reference.jpg', ...frameNames(4)]);
     // Every frame is estimated against the shot, the one taken at the same plane too.
     expect(outside.result.alignment.map((a) => a.source)).toEqual(Array(4).fill('reference'));
     expect(outside.result.alignment.every((a) => a.transform.dx !== 0 || a.transform.dy !== 0)).toBe(true);
