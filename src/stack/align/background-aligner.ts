@@ -24,8 +24,13 @@ export interface EstimateWorkerData {
 
 type Request = EstimateRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
+/** An alignment and what it took: the downscale here and the estimate on the worker (ms), no waits. */
+export interface CostedAlignment extends AlignmentResult {
+  costMs: number;
+}
+
 interface Pending {
-  resolve: (result: AlignmentResult | null) => void;
+  resolve: (reply: { result: AlignmentResult | null; ms: number }) => void;
   reject: (error: Error) => void;
 }
 
@@ -69,16 +74,20 @@ export class BackgroundAligner {
   }
 
   /** The reference itself, come to be stacked: no estimate, but the next frame's neighbour. */
-  async alignReference(channels: number): Promise<AlignmentResult> {
-    if (!this.geometry) return unaligned();
-    return (await this.send({ op: 'alignReference', channels })) ?? unaligned();
+  async alignReference(channels: number): Promise<CostedAlignment> {
+    if (!this.geometry) return { ...unaligned(), costMs: 0 };
+    const { result, ms } = await this.send({ op: 'alignReference', channels });
+    return { ...(result ?? unaligned()), costMs: ms };
   }
 
   /** The transform of `frame` relative to the reference, and the warp to apply (null: none needed). */
-  async align(frame: Frame): Promise<AlignmentResult> {
-    if (!this.downscaler || !this.geometry) return unaligned();
+  async align(frame: Frame): Promise<CostedAlignment> {
+    if (!this.downscaler || !this.geometry) return { ...unaligned(), costMs: 0 };
+    const t0 = performance.now();
     const small = this.downscaler.downscale(frame, this.geometry);
-    return (await this.send({ op: 'align', small })) ?? unaligned();
+    const downscaleMs = performance.now() - t0;
+    const { result, ms } = await this.send({ op: 'align', small });
+    return { ...(result ?? unaligned()), costMs: downscaleMs + ms };
   }
 
   async close(): Promise<void> {
@@ -88,7 +97,7 @@ export class BackgroundAligner {
     await this.worker?.terminate();
   }
 
-  private send(request: Request): Promise<AlignmentResult | null> {
+  private send(request: Request): Promise<{ result: AlignmentResult | null; ms: number }> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     // A small image is moved: its buffer is the worker's from now on.
@@ -103,7 +112,7 @@ export class BackgroundAligner {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
-    if (reply.ok) pending.resolve(reply.result);
+    if (reply.ok) pending.resolve({ result: reply.result, ms: reply.ms });
     else pending.reject(new StackscopeError('WORKER_FAILED', `alignment failed: ${reply.message}`));
   }
 

@@ -13,7 +13,8 @@ export type EstimateRequest = { id: number } & (
 );
 
 export type EstimateReply =
-  { id: number; ok: true; result: AlignmentResult | null } | { id: number; ok: false; message: string };
+  | { id: number; ok: true; result: AlignmentResult | null; ms: number }
+  | { id: number; ok: false; message: string };
 
 const init = workerData as EstimateWorkerData;
 if (init.background) lowerThreadPriority();
@@ -22,11 +23,12 @@ const estimator = new AlignmentEstimator(init.mode, init.size);
 parentPort!.on('message', (request: EstimateRequest) => {
   let reply: EstimateReply;
   try {
+    const started = performance.now();
     let result: AlignmentResult | null = null;
     if (request.op === 'reference') estimator.setReference(request.small, request.geometry);
     else if (request.op === 'alignReference') result = estimator.alignReference(request.channels);
     else result = estimator.align(request.small);
-    reply = { id: request.id, ok: true, result };
+    reply = { id: request.id, ok: true, result, ms: performance.now() - started };
   } catch (error) {
     reply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
   }
