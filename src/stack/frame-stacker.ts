@@ -29,6 +29,7 @@ export class FrameStacker {
   private expected: { width: number; height: number; source: string } | null = null;
   /** Where the reference came from: a frame added from there is the reference, and needs no estimate. */
   private referenceSource: string | null = null;
+  private finished = false;
 
   constructor(options: FrameStackerOptions) {
     this.aligner = new BackgroundAligner(options.align ?? 'auto');
@@ -52,6 +53,8 @@ export class FrameStacker {
 
   /** Aligns and merges one frame; resolves once the stacker has its own copy (the frame can be reused). */
   async add(frame: Frame, source: string): Promise<AlignmentReport> {
+    // Said here: the alignment thread, closed by finish(), would answer with its own error.
+    if (this.finished) throw new StackscopeError('STACKER_STATE', 'add() after finish()');
     // Checked before alignment, which reads the frame as the reference's size.
     this.checkSize(frame, source);
     if (this.referenceSource === null) this.setReference(frame, source);
@@ -77,6 +80,7 @@ export class FrameStacker {
   }
 
   async finish(): Promise<FrameStackerResult> {
+    this.finished = true;
     // Every frame is estimated by now: the alignment thread's work is done.
     await this.aligner.close();
     const t0 = performance.now();

@@ -93,6 +93,10 @@ describe('FrameStacker and its reference', () => {
       expect(Math.hypot(other.transform.dx, other.transform.dy)).toBeGreaterThan(1);
       const result = await stacker.finish();
       expect(result.alignment.map((a) => a.resampled)).toEqual([false, true]);
+      await expect(stacker.add(stack.frames[4], 'frame_5.png')).rejects.toMatchObject({
+        code: 'STACKER_STATE',
+        message: 'add() after finish()',
+      });
     } finally {
       await stacker.close();
     }
