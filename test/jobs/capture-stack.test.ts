@@ -295,9 +295,10 @@ describe('the reference frame of an aligning capture', () => {
     };
     const { sink } = sinkIn(dir);
     sink.referencePath = (ext) => join(dir, `reference.${ext}`);
+    const opened = rig;
     const run = (planes: number[]) =>
       captureAndStack({
-        rig,
+        rig: opened,
         planes: planes.map((d) => startUm + d),
         settleMs: 0,
         camera: { encoding: 'jpg', quality: 90, denoise: 'off' },
