@@ -144,21 +144,20 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
   try {
     await camera.open(o.camera);
     const extension = o.camera.encoding === 'png' ? 'png' : 'jpg';
-    const reference = referenceShot(o, stacker.alignmentEnabled, startUm);
-    const referenceFile = reference ? o.sink.referencePath!(extension) : null;
-    if (reference && referenceFile) {
+    const reference = referenceShot(o, stacker.alignmentEnabled, startUm, extension);
+    if (reference) {
       throwIfAborted(o.signal);
       if (reference.atUm !== startUm) {
         await moveStage(reference.atUm);
         await sleep(o.settleMs, o.signal);
       }
       try {
-        await camera.capture(referenceFile, { signal: o.signal });
-        const frame = await decodeFile(referenceFile);
+        await camera.capture(reference.file, { signal: o.signal });
+        const frame = await decodeFile(reference.file);
         channels = frame.channels;
         stacker.setReference(frame, 'the reference frame');
       } finally {
-        await rm(referenceFile, { force: true });
+        await rm(reference.file, { force: true });
       }
     }
     for (let i = 0; i < total; i++) {
@@ -239,12 +238,18 @@ export async function captureAndStack(o: CaptureStackOptions): Promise<CaptureSt
  * untrusted (docs/alignment.md). Null (unaligned, fewer than 3 planes, no place for the file): the
  * first frame is the reference.
  */
-function referenceShot(o: CaptureStackOptions, aligning: boolean, startUm: number): { atUm: number } | null {
+function referenceShot(
+  o: CaptureStackOptions,
+  aligning: boolean,
+  startUm: number,
+  extension: 'jpg' | 'png',
+): { atUm: number; file: string } | null {
   if (!aligning || !o.sink.referencePath || o.planes.length < 3) return null;
   const low = Math.min(...o.planes);
   const high = Math.max(...o.planes);
-  if (startUm > low && startUm < high) return { atUm: startUm };
-  return { atUm: o.planes[Math.floor((o.planes.length - 1) / 2)] };
+  const inside = startUm > low && startUm < high;
+  const atUm = inside ? startUm : o.planes[Math.floor((o.planes.length - 1) / 2)];
+  return { atUm, file: o.sink.referencePath(extension) };
 }
 
 function isCancel(error: unknown): boolean {

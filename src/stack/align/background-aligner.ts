@@ -22,8 +22,6 @@ export interface EstimateWorkerData {
   background: boolean;
 }
 
-type Request = EstimateRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
-
 /** An alignment and what it took: the downscale here and the estimate on the worker (ms), no waits. */
 export interface CostedAlignment extends AlignmentResult {
   costMs: number;
@@ -97,7 +95,7 @@ export class BackgroundAligner {
     await this.worker?.terminate();
   }
 
-  private send(request: Request): Promise<{ result: AlignmentResult | null; ms: number }> {
+  private send(request: EstimateRequest): Promise<{ result: AlignmentResult | null; ms: number }> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     // A small image is moved: its buffer is the worker's from now on.

@@ -6,11 +6,10 @@ import { AlignmentEstimator, type AlignmentResult } from './aligner.js';
 import type { CanvasGeometry, SmallFrame } from './downscale.js';
 import type { EstimateWorkerData } from './background-aligner.js';
 
-export type EstimateRequest = { id: number } & (
+export type EstimateRequest =
   | { op: 'reference'; small: SmallFrame; geometry: CanvasGeometry }
   | { op: 'alignReference'; channels: number }
-  | { op: 'align'; small: SmallFrame }
-);
+  | { op: 'align'; small: SmallFrame };
 
 export type EstimateReply =
   | { id: number; ok: true; result: AlignmentResult | null; ms: number }
@@ -20,7 +19,7 @@ const init = workerData as EstimateWorkerData;
 if (init.background) lowerThreadPriority();
 const estimator = new AlignmentEstimator(init.mode, init.size);
 
-parentPort!.on('message', (request: EstimateRequest) => {
+parentPort!.on('message', (request: EstimateRequest & { id: number }) => {
   let reply: EstimateReply;
   try {
     const started = performance.now();
