@@ -98,7 +98,10 @@ describe('JobManager', () => {
     expect(shown.frames.length).toBeGreaterThanOrEqual(2);
     expect((await s.store.list()).jobs.find((j) => j.id === job.id)?.status).toBe('failed');
     disk.full = false;
-    await until(async () => (await onDisk()).status === 'failed', 5000);
+    // The file shows the status at its rename; the store counts it saved once the folder's fsync
+    // after that returns, a moment later: wait for both.
+    await until(async () => (await onDisk()).status === 'failed' && !s.store.isUnsaved(job.id), 5000);
+    expect((await onDisk()).status).toBe('failed');
     expect(s.store.isUnsaved(job.id)).toBe(false);
     expect(await s.store.get(job.id)).toEqual(shown);
   });
