@@ -30,10 +30,19 @@ export function scoreAgainst(truth: Frame, margin: number) {
   });
 }
 
-/** Stacks `frames` aligned by `mode`, or warped by the given transforms (the truth) instead of estimates. */
-async function stack(frames: Frame[], mode: AlignMode, method: MergeMethod, given?: FrameTransform[]) {
+/**
+ * Stacks `frames` aligned by `mode` to frame `reference`, or warped by the given transforms (the truth)
+ * instead of estimates.
+ */
+export async function stackFrames(
+  frames: Frame[],
+  mode: AlignMode,
+  method: MergeMethod,
+  given?: FrameTransform[],
+  reference = 0,
+) {
   const aligner = new FrameAligner(mode);
-  aligner.setReference(frames[0]);
+  aligner.setReference(frames[reference]);
   const stacker = new Stacker({ aligned: true, method });
   const transforms = [];
   for (let i = 0; i < frames.length; i++) {
@@ -53,7 +62,7 @@ export async function alignmentQuality(log: (line: string) => void) {
     const margin = Math.ceil(viewOverhang(wobbling.transforms, base.width, base.height)) + 2;
     const score = (image: ArrayLike<number>, truth: Frame) => scoreAgainst(truth, margin)(image);
     for (const method of ['depthmap', 'pyramid'] as const) {
-      const aligned = await stack(wobbling.frames, 'auto', method);
+      const aligned = await stackFrames(wobbling.frames, 'auto', method);
       const errors = aligned.transforms.map((r, i) => {
         const truth = wobbling.transforms[i];
         return {
@@ -66,15 +75,15 @@ export async function alignmentQuality(log: (line: string) => void) {
         frames,
         method,
         motion: MOTION,
-        still: score((await stack(still.frames, 'none', method)).image, still.truth),
+        still: score((await stackFrames(still.frames, 'none', method)).image, still.truth),
         // The still stack by default: what following the motion the images show, where there is none, costs.
-        stillAligned: score((await stack(still.frames, 'auto', method)).image, still.truth),
+        stillAligned: score((await stackFrames(still.frames, 'auto', method)).image, still.truth),
         aligned: score(aligned.image, wobbling.truth),
         withTrueTransforms: score(
-          (await stack(wobbling.frames, 'none', method, wobbling.transforms)).image,
+          (await stackFrames(wobbling.frames, 'none', method, wobbling.transforms)).image,
           wobbling.truth,
         ),
-        unaligned: score((await stack(wobbling.frames, 'none', method)).image, wobbling.truth),
+        unaligned: score((await stackFrames(wobbling.frames, 'none', method)).image, wobbling.truth),
         estimate: {
           maxShiftErrorPx: round(Math.max(...errors.map((e) => e.shiftPx))),
           maxScaleErrorPercent: round(100 * Math.max(...errors.map((e) => e.scale))),

@@ -1,7 +1,7 @@
 // Part of `npm run bench:quality`: the same 20-frame wobbling stack through the classic open-source
 // pipeline, Hugin's align_image_stack (control points, with magnification optimised: -m) and enfuse
-// with focus-stacking weights, scored like ours. focus-stack, the issue's yardstick, is not packaged
-// for this machine; these are (Debian: `apt-get install hugin-tools enfuse`). Skipped when absent.
+// with focus-stacking weights, scored like ours (Debian: `apt-get install hugin-tools enfuse`).
+// Skipped when absent. focus-stack, the issue's yardstick, has its own file (focus-stack.ts).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ const ENFUSE_FOCUS = [
   '--contrast-window-size=5',
 ];
 
-async function available(command: string): Promise<boolean> {
+export async function available(command: string): Promise<boolean> {
   try {
     await run('which', [command]);
     return true;
@@ -33,7 +33,7 @@ async function available(command: string): Promise<boolean> {
   }
 }
 
-async function writeFrames(frames: Frame[], dir: string): Promise<string[]> {
+export async function writeFrames(frames: Frame[], dir: string): Promise<string[]> {
   const files = [];
   for (let i = 0; i < frames.length; i++) {
     const { width, height, channels, data } = frames[i];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { alignmentQuality, twelveMegapixelAccuracy } from './alignment-quality.js';
 import { apparentMotion } from './apparent-motion.js';
 import { externalTools } from './external-tools.js';
+import { againstFocusStack } from './focus-stack.js';
 import { naiveArgmax, psnr as psnrMax } from '../src/rig/simulated/score.js';
 import { makeSyntheticStack, truthDepthFrames, truthImage } from '../src/rig/simulated/stack.js';
 import { Stacker } from '../src/stack/stacker.js';
@@ -49,6 +50,7 @@ const alignment = await alignmentQuality((line) => process.stderr.write(`${line}
 const apparent = apparentMotion((line) => process.stderr.write(`${line}\n`));
 const alignment12Mp = await twelveMegapixelAccuracy((line) => process.stderr.write(`${line}\n`));
 const external = await externalTools((line) => process.stderr.write(`${line}\n`));
+const focusStack = await againstFocusStack((line) => process.stderr.write(`${line}\n`));
 await mkdir(join('bench', 'results'), { recursive: true });
 const record = {
   date: new Date().toISOString(),
@@ -57,6 +59,7 @@ const record = {
   alignment,
   alignment12Mp,
   externalTools: external,
+  focusStack,
   apparentMotion: apparent,
 };
 await writeFile(

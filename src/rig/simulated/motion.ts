@@ -1,6 +1,7 @@
 // Frame-to-frame motion of the simulated rig: stage wobble, focus breathing and slight rotation, as known
 // similarity transforms, and the bicubic warp that shows a frame rendered in reference geometry as moved.
 
+import { compose, invert } from '../../stack/align/aligner.js';
 import { IDENTITY, type FrameTransform } from '../../stack/align/transform.js';
 import type { Frame } from '../../stack/types.js';
 import { GaussianStream, hashSeed, mulberry32 } from './prng.js';
@@ -174,6 +175,18 @@ export function wobbleTransforms(frames: number, opts: WobbleOptions): FrameTran
     out.push({ dx, dy, scale: 1 + breathe * i, rotationDeg: rot, confidence: 1 });
   }
   return out;
+}
+
+/**
+ * The same motion seen from frame `reference` instead of frame 0: that frame's view becomes the
+ * reference geometry (the identity) and every other transform is re-expressed against it. For stacks
+ * whose truth must be in a middle frame's geometry, as a stacker aligning to its middle frame sees it.
+ */
+export function rebaseTransforms(transforms: readonly FrameTransform[], reference: number): FrameTransform[] {
+  if (!(Number.isInteger(reference) && reference >= 0 && reference < transforms.length))
+    throw new RangeError(`reference must be a frame index below ${transforms.length}, got ${reference}`);
+  const back = invert(transforms[reference]);
+  return transforms.map((t, i) => (i === reference ? { ...IDENTITY } : compose(back, t)));
 }
 
 /**

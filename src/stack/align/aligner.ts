@@ -232,6 +232,13 @@ export function compose(t1: FrameTransform, t2: FrameTransform): FrameTransform 
   };
 }
 
+/** T⁻¹: compose(t, invert(t)) is the identity (its confidence stays t's). */
+export function invert(t: FrameTransform): FrameTransform {
+  const inverse = { ...t, scale: 1 / t.scale, rotationDeg: -t.rotationDeg };
+  const { m00, m01, m10, m11 } = linearPart(inverse);
+  return { ...inverse, dx: -(m00 * t.dx + m01 * t.dy), dy: -(m10 * t.dx + m11 * t.dy) };
+}
+
 /**
  * Whether a frame moved enough to be resampled: its centre by 0.05 px or more, or its scale or
  * rotation by 0.01 % or more. A tolerance on scale rather than on the corners' displacement: at 12 MP

@@ -4,7 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameTransform } from '../../../src/stack/align/transform.js';
 import type { Frame } from '../../../src/stack/types.js';
-import { viewOverhang, warpFrame, wobbleTransforms } from '../../../src/rig/simulated/motion.js';
+import { pointMapper } from '../../../src/stack/align/transform.js';
+import {
+  rebaseTransforms,
+  viewOverhang,
+  warpFrame,
+  wobbleTransforms,
+} from '../../../src/rig/simulated/motion.js';
 import { mulberry32 } from '../../../src/rig/simulated/prng.js';
 import { makeSyntheticStack, renderSyntheticFrames } from '../../../src/rig/simulated/stack.js';
 
@@ -181,6 +187,29 @@ describe('wobbleTransforms', () => {
       Array.from({ length: 5 }, () => ({ dx: 0, dy: 0, scale: 1, rotationDeg: 0, confidence: 1 })),
     );
     expect(() => wobbleTransforms(0, { seed: 1 })).toThrow(RangeError);
+  });
+});
+
+describe('rebaseTransforms', () => {
+  it('makes frame k the reference: each frame still sees every scene point where it saw it', () => {
+    const [w, h] = [400, 300];
+    const motion = wobbleTransforms(9, { seed: 4, shiftPx: 3, scalePerFrame: 0.004, rotationDeg: 0.5 });
+    const rebased = rebaseTransforms(motion, 4);
+    expect(rebased[4]).toEqual({ dx: 0, dy: 0, scale: 1, rotationDeg: 0, confidence: 1 });
+    // A point of frame 0's view lies at P4 = T4(p) in frame 4's; frame i must find it at Ti(p) from P4.
+    for (const [x, y] of [
+      [0, 0],
+      [399, 0],
+      [123, 277],
+    ])
+      for (let i = 0; i < motion.length; i++) {
+        const [x4, y4] = pointMapper(motion[4], w, h)(x, y);
+        const [xi, yi] = pointMapper(motion[i], w, h)(x, y);
+        const [xr, yr] = pointMapper(rebased[i], w, h)(x4, y4);
+        expect(Math.hypot(xr - xi, yr - yi)).toBeLessThan(1e-9);
+      }
+    expect(rebaseTransforms(motion, 0)).toEqual(motion.map((t) => ({ ...t })));
+    expect(() => rebaseTransforms(motion, 9)).toThrow(/below 9/);
   });
 });
 

@@ -6,6 +6,7 @@ import { makeSyntheticStack, truthImage } from '../../../src/rig/simulated/stack
 import { psnr, psnrInside } from '../../../src/rig/simulated/score.js';
 import {
   compose,
+  invert,
   FrameAligner,
   maxDisplacement,
   MIN_RESAMPLE_MOTION_PX,
@@ -126,6 +127,17 @@ describe('transform helpers', () => {
     expect(Math.abs(x2 - x3)).toBeLessThan(1e-9);
     expect(Math.abs(y2 - y3)).toBeLessThan(1e-9);
     expect(ab.confidence).toBe(0.8);
+  });
+
+  it('inverts a similarity: composed either way with its inverse it is the identity', () => {
+    const t = { dx: 3.5, dy: -2, scale: 1.02, rotationDeg: 0.7, confidence: 0.9 };
+    for (const id of [compose(t, invert(t)), compose(invert(t), t)]) {
+      expect(id.dx).toBeCloseTo(0, 12);
+      expect(id.dy).toBeCloseTo(0, 12);
+      expect(id.scale).toBeCloseTo(1, 12);
+      expect(id.rotationDeg).toBeCloseTo(0, 12);
+    }
+    expect(invert(t).confidence).toBe(0.9);
   });
 
   it('measures the largest pixel displacement at the corners', () => {
