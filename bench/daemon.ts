@@ -4,6 +4,7 @@ import * as nodeFs from 'node:fs/promises';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { buildApp } from '../src/api/app.js';
 import type { Config } from '../src/config/index.js';
@@ -152,6 +153,10 @@ async function runStack(config: Config, rig: Rig, label: string) {
   try {
     const status = startStatusLoop(url);
     await new Promise((r) => setTimeout(r, 200));
+    // How long the daemon's own thread held its event loop while the job ran: what a slow status answer
+    // owes to this thread, as against waiting for a core (2 cores, the stacking threads, the client's).
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const posted = performance.now();
     const response = await fetch(`${url}/api/stacks`, {
       method: 'POST',
@@ -163,6 +168,12 @@ async function runStack(config: Config, rig: Rig, label: string) {
     const { id } = (await response.json()) as { id: string };
     await jobs.idle();
     const wallMs = performance.now() - posted;
+    loopDelay.disable();
+    const mainLoopDelayMs = {
+      p50: round(loopDelay.percentile(50) / 1e6, 2),
+      p99: round(loopDelay.percentile(99) / 1e6, 2),
+      max: round(loopDelay.max / 1e6, 2),
+    };
     const samples = await status.stop();
     // Only requests made while the job ran (POST to done), not the lead-in before it; their start
     // times brought onto this thread's clock, like the captures'.
@@ -173,7 +184,17 @@ async function runStack(config: Config, rig: Rig, label: string) {
     if (job.status !== 'done')
       throw new Error(`${label} job ended ${job.status}: ${JSON.stringify(job.error)}`);
     const load = { before: round(loadBefore, 2), after: round(loadavg()[0], 2) };
-    return { posted, wallMs, captures, moves, timings: job.timings, latencies, storeStats, load };
+    return {
+      posted,
+      wallMs,
+      captures,
+      moves,
+      timings: job.timings,
+      latencies,
+      storeStats,
+      load,
+      mainLoopDelayMs,
+    };
   } finally {
     await jobs.shutdown();
     await app.close();
@@ -183,7 +204,7 @@ async function runStack(config: Config, rig: Rig, label: string) {
 type RunResult = Awaited<ReturnType<typeof runStack>>;
 
 function report(run: RunResult, isolatedCameraMs?: number[]) {
-  const { posted, wallMs, captures, moves, timings, latencies, storeStats, load } = run;
+  const { posted, wallMs, captures, moves, timings, latencies, storeStats, load, mainLoopDelayMs } = run;
   const lastCaptureEnd = captures[FRAMES - 1].end;
   const statusOf = (samples: StatusSample[]) => {
     const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
@@ -251,6 +272,8 @@ function report(run: RunResult, isolatedCameraMs?: number[]) {
     loadavg1m: load,
     /** While the job ran: POST to done (the target's figure). */
     status: statusOf(latencies),
+    /** The daemon thread's event-loop delay while the job ran (perf_hooks, 1 ms resolution). */
+    mainLoopDelayMs,
     /** The same requests split: POST to the last capture's end, then the tail (last merge, finish, encode). */
     statusCapturing: statusOf(latencies.filter((l) => l.at <= lastCaptureEnd)),
     statusTail: statusOf(latencies.filter((l) => l.at > lastCaptureEnd)),
@@ -348,6 +371,7 @@ const METHOD = [
   "replay: the camera copies pre-rendered frames (a camera costing nothing), so the loop runs as fast as the stacker: steadyStep.stackWaitMs is stacking not hidden by any hardware time, and steadyStep.bookkeepingMs is the same loop-own time as loopOwnMsPerStep seen from outside the job (steady step wall time between capture ends, less the wrapped camera, the wrapped moves and the job's mean stack wait).",
   "storePerFrame: the job store's fsyncs and manifest writes over the whole job, per frame (frame fsync, frames-folder fsync, manifest temp-file and folder fsyncs; records queued behind a write share the next one). The stage's own position writes are not counted here (they are in moveMsTotal).",
   "status: GET /api/status in a loop (10 ms pause) from a worker thread; only requests started between the POST and the job being done count (the target's figure). statusCapturing and statusTail split the same requests at the last capture's end: the tail holds the last merge, finish and the encoding of the results (src/stack).",
+  "mainLoopDelayMs: the daemon thread's event-loop delay over the same span (perf_hooks monitorEventLoopDelay, 1 ms resolution): how long that thread held its loop, as against a request waiting for a core.",
   'loadavg1m: the 1-minute load average before and after each run; the machine is shared, so figures move with it.',
 ];
 
