@@ -1,8 +1,7 @@
 // Frame-to-frame motion of the simulated rig: stage wobble, focus breathing and slight rotation, as known
 // similarity transforms, and the bicubic warp that shows a frame rendered in reference geometry as moved.
 
-import { compose, invert } from '../../stack/align/aligner.js';
-import { IDENTITY, type FrameTransform } from '../../stack/align/transform.js';
+import { compose, IDENTITY, invert, type FrameTransform } from '../../stack/align/transform.js';
 import type { Frame } from '../../stack/types.js';
 import { GaussianStream, hashSeed, mulberry32 } from './prng.js';
 

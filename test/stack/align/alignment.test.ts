@@ -4,9 +4,8 @@ import { makeIntegratedStack } from '../../../src/rig/simulated/pixel-integratio
 import { viewOverhang } from '../../../src/rig/simulated/motion.js';
 import { makeSyntheticStack, truthImage } from '../../../src/rig/simulated/stack.js';
 import { psnr, psnrInside } from '../../../src/rig/simulated/score.js';
+import { compose, invert } from '../../../src/stack/align/transform.js';
 import {
-  compose,
-  invert,
   FrameAligner,
   maxDisplacement,
   MIN_RESAMPLE_MOTION_PX,
