@@ -63,7 +63,8 @@ function psnrIn(picture: Placed, truth: Frame, r: Rect): number {
         const a = data[((y - rect.y) * rect.width + x - rect.x) * 3 + c];
         se += (a - truth.data[(y * truth.width + x) * 3 + c]) ** 2;
       }
-  return Math.round(1000 * Math.log10((255 * 255 * r.width * r.height * 3) / se)) / 100;
+  const db = 10 * Math.log10((255 * 255 * r.width * r.height * 3) / se);
+  return Math.round(db * 100) / 100;
 }
 
 // focus-stack crops its output to the field every aligned frame covers, and writes nowhere where that
