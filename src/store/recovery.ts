@@ -84,10 +84,17 @@ async function recoverJob(store: JobStore, id: string, report: RecoveryReport): 
     if (error instanceof JobNotFoundError) throw new Error(`${MANIFEST_FILE} is missing`);
     throw error;
   });
-  await removeTemps(store, store.jobDir(id), report);
-  await removeTemps(store, store.framesDir(id), report);
-  if (!UNFINISHED.has(manifest.status)) return;
-  await removeReferenceShots(store, id, report);
+  const unfinished = UNFINISHED.has(manifest.status);
+  // A reference shot is removed once decoded; one still in an unfinished job's folder was taken just
+  // before the stop.
+  await removeLeftovers(
+    store,
+    store.jobDir(id),
+    report,
+    (name) => isTempName(name) || (unfinished && REFERENCE_SHOT_PATTERN.test(name)),
+  );
+  await removeLeftovers(store, store.framesDir(id), report, isTempName);
+  if (!unfinished) return;
   const frames = await reconcileFrames(store, manifest, report);
   const adopted = report.adoptedFrames.filter((f) => f.jobId === id).length;
   const broken = report.brokenFrames.filter((f) => f.jobId === id).length;
@@ -106,7 +113,13 @@ async function recoverJob(store: JobStore, id: string, report: RecoveryReport): 
   report.interrupted.push(id);
 }
 
-async function removeTemps(store: JobStore, dir: string, report: RecoveryReport): Promise<void> {
+/** Removes the names in `dir` that `isLeftover` picks (one read of the folder; a missing one is fine). */
+async function removeLeftovers(
+  store: JobStore,
+  dir: string,
+  report: RecoveryReport,
+  isLeftover: (name: string) => boolean,
+): Promise<void> {
   let names: string[];
   try {
     names = await store.fs.readdir(dir);
@@ -114,17 +127,8 @@ async function removeTemps(store: JobStore, dir: string, report: RecoveryReport)
     if (isMissing(error)) return;
     throw error;
   }
-  for (const name of names.filter(isTempName)) {
+  for (const name of names.filter(isLeftover)) {
     await store.fs.rm(join(dir, name), { recursive: true, force: true });
-    report.removedTemp.push(join(dir, name));
-  }
-}
-
-/** A reference shot is removed once decoded; one still there was taken just before the stop. */
-async function removeReferenceShots(store: JobStore, id: string, report: RecoveryReport): Promise<void> {
-  const dir = store.jobDir(id);
-  for (const name of (await store.fs.readdir(dir)).filter((n) => REFERENCE_SHOT_PATTERN.test(n))) {
-    await store.fs.rm(join(dir, name), { force: true });
     report.removedTemp.push(join(dir, name));
   }
 }
